@@ -1,0 +1,1 @@
+"""Singer tap for chat messages from the Cekat and Convotic APIs."""

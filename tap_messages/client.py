@@ -1,0 +1,170 @@
+"""The REST base both vendors' streams share: auth, timeouts, typed errors, validation, no secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import typing as t
+from functools import cached_property
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from typing_extensions import override
+
+from tap_messages import schemas
+from tap_messages.errors import InvalidRecordError, VendorAPIError
+from tap_messages.validation import RecordValidator
+
+if t.TYPE_CHECKING:
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+
+    from tap_messages.quarantine import QuarantineStream
+
+USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
+REQUEST_TIMEOUT_S = 60
+_HINTS = {
+    400: "the API rejected a request parameter",
+    404: "the resource does not exist",
+    410: "this API version has been retired; upgrade tap-messages",
+}
+
+
+def error_detail(response: requests.Response, limit: int = 200) -> str:
+    """Pull the vendor's own message out of either documented error envelope."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:limit].strip()
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("code") or error
+    return str(error)[:limit]
+
+
+class MessagesStream(RESTStream[t.Any]):
+    """A vendor's messages endpoint: subclasses name the vendor, its auth and its walk."""
+
+    vendor: t.ClassVar[str]
+    settings_prefix: t.ClassVar[str]
+    schema = StreamSchema(SchemaDirectory(schemas))
+    records_jsonpath = "$[*]"
+
+    @property
+    def settings(self) -> t.Mapping[str, t.Any]:
+        """This vendor's block of the config (`cekat` or `convotic`)."""
+        return self.config.get(self.settings_prefix) or {}
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return str(self.settings["base_url"]).rstrip("/")
+
+    @property
+    @override
+    def timeout(self) -> int:
+        return REQUEST_TIMEOUT_S
+
+    @cached_property
+    @override
+    def user_agent(self) -> str:
+        return USER_AGENT
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that carry this vendor's key."""
+        raise NotImplementedError
+
+    @override
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_count = 0
+        self.requests_session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
+
+    @cached_property
+    def _send(self) -> t.Callable[[requests.PreparedRequest], t.Any]:
+        return t.cast(
+            "t.Callable[[requests.PreparedRequest], t.Any]",
+            self.request_decorator(self._send_once),
+        )
+
+    def _send_once(self, request: requests.PreparedRequest) -> t.Any:
+        response = self._request(request, None)
+        try:
+            return response.json()
+        except ValueError as exc:
+            msg = f"{self.vendor} sent a body that is not JSON (HTTP {response.status_code})"
+            raise RetriableAPIError(msg, response) from exc
+
+    def fetch(self, params: dict[str, t.Any]) -> t.Any:
+        """GET this stream's endpoint with params; retried as configured, decoded from JSON."""
+        request = requests.Request("GET", self.get_url(None), params=params)
+        self.request_count += 1
+        return self._send(self.requests_session.prepare_request(request))
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status == 429 or status >= 500:
+            msg = f"{self.vendor} answered HTTP {status} on {self.path}: {error_detail(response)}"
+            raise RetriableAPIError(msg, response)
+        if status in {401, 403}:
+            msg = (
+                f"{self.vendor} rejected the API key (HTTP {status}: {error_detail(response)}). "
+                f"Check {self.settings_prefix}.api_key."
+            )
+            raise VendorAPIError(msg)
+        if status >= 400:
+            hint = _HINTS.get(status, "the request was refused")
+            msg = (
+                f"{self.vendor} answered HTTP {status} on {self.path} ({hint}): "
+                f"{error_detail(response)}"
+            )
+            raise VendorAPIError(msg)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        exc = details.get("exception")
+        self.logger.warning(
+            "%s request to %s failed (%s); retry %d in %.1f s",
+            self.vendor,
+            self.path,
+            exc if isinstance(exc, RetriableAPIError) else type(exc).__name__,
+            details.get("tries", 0),
+            details.get("wait") or 0.0,
+        )
+
+    # Record checks, on the per-record path.
+
+    @cached_property
+    def validator(self) -> RecordValidator:
+        """The compiled validator for this stream's schema."""
+        return RecordValidator(self.schema)
+
+    @property
+    def quarantine(self) -> QuarantineStream:
+        """Where records that fail validation go."""
+        return t.cast("QuarantineStream", self._tap.streams["quarantined_records"])
+
+    def checked(self, record: dict[str, t.Any]) -> dict[str, t.Any] | None:
+        """The record if valid; otherwise quarantine it (None) or stop the run, per config."""
+        if self.validator.is_valid(record):
+            return record
+        errors = self.validator.errors(record)
+        if self.config.get("on_invalid_record", "quarantine") == "fail":
+            key = {name: record.get(name) for name in self.primary_keys}
+            msg = (
+                f"{self.name}: record {json.dumps(key, default=str)} fails the schema: "
+                f"{'; '.join(errors)}. Set on_invalid_record to 'quarantine' to load such "
+                "records into quarantined_records instead."
+            )
+            raise InvalidRecordError(msg)
+        self.quarantine.put(self, record, errors)
+        self.log("Quarantined an invalid %s record: %s", self.name, "; ".join(errors),
+                 level=logging.WARNING)
+        return None
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {}

@@ -1,0 +1,17 @@
+"""Errors that end a run with one line saying what to fix (no traceback, no secrets)."""
+
+from __future__ import annotations
+
+from singer_sdk.exceptions import FatalAPIError
+
+
+class TapMessagesError(Exception):
+    """A failure the user can act on; its message is the whole story."""
+
+
+class VendorAPIError(FatalAPIError, TapMessagesError):
+    """The vendor answered in a way that retrying cannot fix (auth, bad request, retired API)."""
+
+
+class InvalidRecordError(TapMessagesError):
+    """A record failed its schema while on_invalid_record is 'fail'."""

@@ -1,0 +1,36 @@
+"""One UTC format for every timestamp the tap emits, so bookmarks compare correctly as strings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+UTC = dt.timezone.utc
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def parse(value: str, naive_zone: dt.tzinfo = UTC) -> dt.datetime:
+    """Parse ISO 8601 / RFC 3339 (space or T, optional Z or offset); naive values are in naive_zone."""
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=naive_zone)
+
+
+def format_utc(moment: dt.datetime) -> str:
+    """Render an aware datetime in the tap's single output format, always with microseconds."""
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+def to_utc(value: str, naive_zone: dt.tzinfo = UTC) -> str:
+    """Normalise a vendor timestamp string to the tap's UTC format."""
+    return format_utc(parse(value, naive_zone))
+
+
+def zone(name: str) -> ZoneInfo:
+    """Load an IANA zone, with an error that names the setting to fix."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError) as exc:
+        msg = f"cekat.timezone: {name!r} is not an IANA time zone (for example 'Asia/Jakarta')."
+        raise ValueError(msg) from exc

@@ -1,0 +1,81 @@
+"""Run the tap as a real process and read its Singer output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+
+@dataclass
+class TapRun:
+    """What one tap process wrote, parsed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    messages: list[dict[str, t.Any]] = field(default_factory=list)
+
+    def records(self, stream: str) -> list[dict[str, t.Any]]:
+        """RECORD payloads of one stream, in emitted order."""
+        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+
+    def states(self) -> list[dict[str, t.Any]]:
+        """Every STATE value, in emitted order."""
+        return [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def final_state(self) -> dict[str, t.Any]:
+        """The last STATE the tap emitted."""
+        states = self.states()
+        assert states, "the tap emitted no STATE"
+        return states[-1]
+
+    def bookmark(self, stream: str) -> dict[str, t.Any]:
+        """The stream's entry in the final STATE."""
+        return t.cast("dict[str, t.Any]", self.final_state["bookmarks"][stream])
+
+    def assert_records_match_schemas(self) -> int:
+        """Every RECORD validates (formats included) against the SCHEMA emitted before it."""
+        checkers: dict[str, jsonschema.Draft7Validator] = {}
+        count = 0
+        for message in self.messages:
+            if message["type"] == "SCHEMA":
+                checkers[message["stream"]] = jsonschema.Draft7Validator(
+                    message["schema"], format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+                )
+            elif message["type"] == "RECORD":
+                assert message["stream"] in checkers, f"RECORD before SCHEMA: {message['stream']}"
+                errors = list(checkers[message["stream"]].iter_errors(message["record"]))
+                assert not errors, f"{message['stream']} record invalid: {errors[0].message}"
+                count += 1
+        return count
+
+
+def run_tap(
+    config: dict[str, t.Any],
+    state: dict[str, t.Any] | None = None,
+    *args: str,
+    catalog: dict[str, t.Any] | None = None,
+    cwd: Path | None = None,
+) -> TapRun:
+    """Run `python -m tap_messages.tap` with the given config, state and catalog files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "tap_messages.tap", *args]
+        for flag, content in (("--config", config), ("--state", state), ("--catalog", catalog)):
+            if content is not None:
+                path = Path(tmp) / f"{flag[2:]}.json"
+                path.write_text(json.dumps(content))
+                command += [flag, str(path)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env,
+                              check=False, timeout=600)
+    messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return TapRun(done.returncode, done.stdout, done.stderr, messages)
