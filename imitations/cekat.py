@@ -75,7 +75,7 @@ class CekatData:
     ) -> None:
         """Generate `n_messages` spread over conversations and inboxes, starting at `start`."""
         self.api_key, self.auth_header, self.max_limit = api_key, auth_header, max_limit
-        self.order, self.order_by, self.total_page_skew = order, order_by, total_page_skew
+        self.order, self._order_by, self.total_page_skew = order, order_by, total_page_skew
         self._tz, self._offset = tz, int(tz.utcoffset(None).total_seconds())
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -88,6 +88,11 @@ class CekatData:
         for _ in range(max(1, n_conversations)):
             self._new_conversation(self._uuid())
         self._generate(n_messages)
+
+    @property
+    def order_by(self) -> str:
+        """Return the sort field (fixed at construction: the indexes depend on it)."""
+        return self._order_by
 
     # ---- generation -------------------------------------------------------------------------
     def _uuid(self) -> str:

@@ -128,7 +128,8 @@ class ConvoticData:
 
     def _timeline(self, n: int, t: int) -> list[int]:
         """Return `n` non-decreasing epochs: gaps of 0-600 s and bursts sharing one second."""
-        rng, out = self._rng, []
+        rng = self._rng
+        out: list[int] = []
         while len(out) < n:
             burst = self.max_burst >= 2 and rng.random() < self.burst_probability
             out.extend([t] * min(n - len(out), rng.randint(2, self.max_burst) if burst else 1))

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from email.utils import formatdate
-from typing import Literal
+from typing import Any, Literal
 
 from imitations.base import RecordedRequest, Response, dumps
 
@@ -48,6 +48,7 @@ def non_json_body(status: int = 200, body: bytes = _HTML) -> Response:
 
 def error_response(vendor: str, status: int, message: str = "Internal server error") -> Response:
     """Return an error in the vendor's documented envelope."""
+    body: dict[str, Any]
     if vendor == "convotic":
         code = _CONVOTIC_CODES.get(status, "INTERNAL_ERROR")
         body = {"error": {"code": code, "message": message}}
@@ -147,6 +148,7 @@ class RateLimiter:
 
     def _reject(self, vendor: str, wait: int, headers: dict[str, str]) -> Response:
         """Build the vendor's 429 response."""
+        body: dict[str, Any]
         if vendor == "convotic":
             message = f"Rate limit exceeded. Retry after {wait} seconds."
             body = {"error": {"code": "RATE_LIMITED", "message": message}}

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs, urlsplit
 
 from imitations.base import RecordedRequest, Response, Vendor, dumps
@@ -53,8 +53,12 @@ class RequestLog:
         """Iterate over a snapshot."""
         return iter(self.snapshot())
 
-    def __getitem__(self, index: int) -> RecordedRequest:
-        """Return one recorded request."""
+    @overload
+    def __getitem__(self, index: int) -> RecordedRequest: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RecordedRequest]: ...
+    def __getitem__(self, index: int | slice) -> RecordedRequest | list[RecordedRequest]:
+        """Return one recorded request, or a list for a slice."""
         with self._lock:
             return self._items[index]
 

@@ -80,6 +80,9 @@ class MessagesStream(RESTStream[t.Any]):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_count = 0
+        # A STATE message repeats every partition's bookmark: space them out as partitions grow,
+        # so STATE output per record stays constant however many conversations there are.
+        self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
         self.requests_session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
 
     @cached_property
@@ -114,14 +117,14 @@ class MessagesStream(RESTStream[t.Any]):
                 f"{self.vendor} rejected the API key (HTTP {status}: {error_detail(response)}). "
                 f"Check {self.settings_prefix}.api_key."
             )
-            raise VendorAPIError(msg)
+            raise VendorAPIError(msg, status)
         if status >= 400:
             hint = _HINTS.get(status, "the request was refused")
             msg = (
                 f"{self.vendor} answered HTTP {status} on {self.path} ({hint}): "
                 f"{error_detail(response)}"
             )
-            raise VendorAPIError(msg)
+            raise VendorAPIError(msg, status)
 
     @override
     def backoff_handler(self, details: Details) -> None:

@@ -12,6 +12,11 @@ class TapMessagesError(Exception):
 class VendorAPIError(FatalAPIError, TapMessagesError):
     """The vendor answered in a way that retrying cannot fix (auth, bad request, retired API)."""
 
+    def __init__(self, message: str, status: int) -> None:
+        """Keep the HTTP status so callers can tell a missing resource from a refusal."""
+        super().__init__(message)
+        self.status = status
+
 
 class InvalidRecordError(TapMessagesError):
     """A record failed its schema while on_invalid_record is 'fail'."""

@@ -150,6 +150,14 @@ class TapMessages(Tap):
                                     stream.settings_prefix)
                 stream.selected = False
         super().sync_all()
+        convotic = self.streams["convotic_messages"]
+        if isinstance(convotic, ConvoticMessagesStream) and convotic.selected:
+            read = len(convotic.partitions or [])
+            self.logger.info(
+                "convotic_messages: %d conversations read, %d skipped as not found%s",
+                read - len(convotic.not_found), len(convotic.not_found),
+                f" ({', '.join(convotic.not_found)})" if convotic.not_found else "",
+            )
 
     @classmethod
     @override

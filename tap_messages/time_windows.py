@@ -1,0 +1,182 @@
+"""Convotic's time-window walk: every message of [start, end], in time order, whichever end is cut.
+
+`GET /v1/messages` has no cursor: only inclusive `from`/`to` bounds and `limit` (at most 100). When
+more than `limit` messages match, the docs do not say whether the earliest or the latest come back.
+The walk learns which (once per run, with one probe: re-reading [lo, first] of a cut answer finds
+older messages, or more at `first`, only from a latest-kept server) and then moves through:
+
+- **Earliest kept.** A cut answer holds every message of [lo, last) plus some at `last`. Emit it
+  and continue from `last` (inclusive; ids already emitted at `last` are skipped).
+- **Latest kept.** A cut answer holds every message of (first, hi]. Keep that slice aside and
+  continue with [lo, first]; once an answer is whole, emit it and then the slices, oldest first.
+  Slices beyond a memory budget keep only their bounds and are re-read when their turn comes.
+
+Why nothing is missed: each step splits the remaining range into a part whose messages are all in
+hand and a strictly smaller remainder (its bounds move by at least one message's instant), so the
+walk ends, and the parts cover [start, end] without gaps. The one case no request can split is more
+than `limit` messages sharing one instant (an answer all at one instant says nothing about the cut
+end, so the walk reads both sides of it); the walk emits what the API gives there, logs a WARNING
+with the count that may be missing, and moves past that instant. Messages come out in time order
+(ties in any order), so a per-conversation bookmark can advance with every record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from dataclasses import dataclass
+
+from tap_messages.timestamps import parse
+
+TICK = dt.timedelta(microseconds=1)
+MAX_BUFFERED = 5_000
+Message = dict[str, t.Any]
+
+
+@dataclass
+class Answer:
+    """One /v1/messages answer: its messages (time order) and the server's `total`, if any."""
+
+    messages: list[Message]
+    total: int | None
+
+    def is_cut(self, limit: int) -> bool:
+        """True when the window held more than the answer shows."""
+        return len(self.messages) >= limit or (
+            self.total is not None and self.total > len(self.messages)
+        )
+
+
+Fetch = t.Callable[[dt.datetime, dt.datetime], Answer]
+OnBurst = t.Callable[[dt.datetime, int, int | None], None]
+
+
+def instant(message: Message) -> dt.datetime | None:
+    """A message's timestamp as an aware datetime, or None when it is unreadable."""
+    value = message.get("timestamp")
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        return None
+
+
+class TruncationEnd:
+    """Which end the server keeps when a window is cut; learned once, shared by all walks."""
+
+    def __init__(self) -> None:
+        """Start unknown."""
+        self.keeps_latest: bool | None = None
+
+
+@dataclass
+class WindowWalk:
+    """Yields each message of [start, end] once, in time order; see the module docstring."""
+
+    fetch: Fetch
+    limit: int
+    start: dt.datetime
+    end: dt.datetime
+    truncation: TruncationEnd
+    on_burst: OnBurst
+    requests: int = 0
+
+    def __iter__(self) -> t.Iterator[Message]:
+        """Walk the whole range."""
+        return self._walk(self.start, self.end, set())
+
+    def _get(self, lo: dt.datetime, hi: dt.datetime) -> Answer:
+        self.requests += 1
+        return self.fetch(lo, hi)
+
+    def _walk(self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any]) -> t.Iterator[Message]:
+        """Earliest-kept steps forward from lo; a latest-kept server hands over to `_backwards`."""
+        while lo <= hi:
+            answer = self._get(lo, hi)
+            if not answer.is_cut(self.limit):
+                yield from _unseen(answer.messages, lo, done_at_lo)
+                return
+            first, last = _span(answer.messages, lo)
+            if first == last:
+                # One crowded instant tells nothing of the cut end: read both sides of it.
+                self._burst(last, answer)
+                if last > lo:
+                    yield from self._walk(lo, last - TICK, done_at_lo)
+                    done_at_lo = set()
+                yield from _unseen(answer.messages, last, done_at_lo)
+                lo, done_at_lo = last + TICK, set()
+                continue
+            if self._keeps_latest(lo, first, answer):
+                yield from self._backwards(lo, hi, done_at_lo, answer)
+                return
+            yield from _unseen(answer.messages, lo, done_at_lo)
+            lo, done_at_lo = last, {m.get("id") for m in answer.messages if instant(m) == last}
+
+    def _backwards(
+        self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any], answer: Answer
+    ) -> t.Iterator[Message]:
+        """Latest-kept: peel complete slices off the top until the rest fits in one answer."""
+        slices: list[tuple[dt.datetime, dt.datetime, list[Message] | None]] = []
+        buffered = 0
+        while answer.is_cut(self.limit):
+            first, last = _span(answer.messages, lo)
+            if first == last:
+                self._burst(last, answer)
+                slices.append((last - TICK, last, answer.messages))
+                hi = last - TICK
+            else:
+                slices.append((first, hi, [m for m in answer.messages if _after(m, first)]))
+                hi = first
+            buffered += len(answer.messages)
+            if buffered > MAX_BUFFERED:
+                slices = [(floor, top, None) for floor, top, _ in slices[:-1]] + slices[-1:]
+                buffered = len(answer.messages)
+            if hi < lo:
+                break
+            answer = self._get(lo, hi)
+        else:
+            yield from _unseen(answer.messages, lo, done_at_lo)
+        for floor, top, messages in reversed(slices):
+            if messages is None:
+                yield from self._walk(floor + TICK, top, set())
+            else:
+                yield from messages
+
+    def _keeps_latest(self, lo: dt.datetime, first: dt.datetime, answer: Answer) -> bool:
+        """Learn the server's truncation end from the first cut answer, with one probe.
+
+        Re-reading [lo, first] finds, from a latest-kept server only, messages before `first` or
+        more at `first` than the cut answer held; from an earliest-kept one, the same messages.
+        """
+        if self.truncation.keeps_latest is None:
+            probe = self._get(lo, first).messages
+            at_first = sum(1 for m in answer.messages if instant(m) == first)
+            earlier = any((when := instant(m)) is not None and when < first for m in probe)
+            self.truncation.keeps_latest = earlier or len(probe) > at_first
+        return self.truncation.keeps_latest
+
+    def _burst(self, moment: dt.datetime, answer: Answer) -> None:
+        """`limit` or more messages share one instant: report it unless `total` says none is lost."""
+        total = None if answer.total is None else self._get(moment, moment).total
+        if total is None or total > self.limit:
+            self.on_burst(moment, self.limit, total)
+
+
+def _span(messages: list[Message], lo: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last readable instants of an answer (unreadable ones count as lo)."""
+    moments = [m for m in map(instant, messages) if m is not None] or [lo]
+    return min(moments), max(moments)
+
+
+def _after(message: Message, moment: dt.datetime) -> bool:
+    """True for messages strictly after moment, or unreadable (kept, for validation to catch)."""
+    when = instant(message)
+    return when is None or when > moment
+
+
+def _unseen(messages: list[Message], lo: dt.datetime, done_at_lo: set[t.Any]) -> list[Message]:
+    """Drop messages at lo that an earlier answer already yielded."""
+    if not done_at_lo:
+        return messages
+    return [m for m in messages if not (m.get("id") in done_at_lo and instant(m) == lo)]

@@ -1,0 +1,180 @@
+"""convotic_messages: every message of every conversation, resumable bookmarks, typed errors."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import json
+from pathlib import Path
+
+import pytest
+
+from imitations import ConvoticData
+from imitations.faults import error_response
+from tests.conftest import CONVOTIC_KEY
+from tests.singer_run import run_tap
+
+STREAM = "convotic_messages"
+
+
+def convotic_config(server, ids, **convotic):
+    return {"convotic": {"api_key": CONVOTIC_KEY, "base_url": server.base_url,
+                         "conversation_ids": ids, **convotic}}
+
+
+def keys_of(run):
+    return {(r["conversationId"], r["id"]) for r in run.records(STREAM)}
+
+
+def lower_bound(data):
+    return sum(math.ceil((len(data.messages_of(c)) + 1) / 100) for c in data.conversation_ids())
+
+
+@pytest.mark.parametrize("truncate", ["keep_earliest", "keep_latest"])
+def test_full_sync_of_200_conversations_emits_every_message(serve, truncate):
+    data = ConvoticData(n_conversations=200, messages_per_conversation=230, seed=40,
+                        truncate=truncate, max_burst=60)
+    server = serve(convotic=data)
+    run = run_tap(convotic_config(server, data.conversation_ids()))
+    assert run.returncode == 0, run.stderr
+    assert keys_of(run) == data.keys()
+    run.assert_records_match_schemas()
+    requests = len(server.requests)
+    print(f"\n{truncate}: {len(data.keys())} messages, {requests} requests, "
+          f"lower bound {lower_bound(data)}")
+    assert requests <= 1.6 * lower_bound(data) + 2
+    partitions = run.bookmark(STREAM)["partitions"]
+    assert len(partitions) == 200
+    newest = {c: max(m["timestamp"] for m in data.messages_of(c)) for c in data.conversation_ids()}
+    for p in partitions:
+        assert p["replication_key_value"].startswith(newest[p["context"]["conversationId"]][:19])
+
+
+def test_ids_repeating_across_conversations_stay_distinct(serve):
+    data = ConvoticData(n_conversations=3, messages_per_conversation=5, seed=41)
+    server = serve(convotic=data)
+    run = run_tap(convotic_config(server, data.conversation_ids()))
+    ids = [r["id"] for r in run.records(STREAM)]
+    assert len(set(ids)) < len(ids), "the imitation reuses msg_001.. per conversation"
+    assert len(keys_of(run)) == 15
+
+
+def test_incremental_run_costs_one_request_per_conversation(serve):
+    data = ConvoticData(n_conversations=30, messages_per_conversation=150, seed=42, max_burst=5)
+    server = serve(convotic=data)
+    ids = data.conversation_ids()
+    first = run_tap(convotic_config(server, ids))
+    server.requests.clear()
+    second = run_tap(convotic_config(server, ids), first.final_state)
+    assert len(server.requests) == 30
+    marks = {p["context"]["conversationId"]: p["replication_key_value"]
+             for p in first.bookmark(STREAM)["partitions"]}
+    assert all(r["timestamp"] == marks[r["conversationId"]] for r in second.records(STREAM))
+    added = {(c, m["id"]) for c in ids[:10] for m in data.add_messages(c, 120)}
+    third = run_tap(convotic_config(server, ids), second.final_state)
+    assert added <= keys_of(third)
+
+
+def test_messages_arriving_during_a_run_come_in_the_next(serve):
+    data = ConvoticData(n_conversations=10, messages_per_conversation=300, seed=43)
+    ids = data.conversation_ids()
+    server = serve(convotic=data)
+    server.after_request = lambda request: data.add_messages(ids[len(server.requests) % 10], 3)
+    first = run_tap(convotic_config(server, ids))
+    server.after_request = None
+    assert first.returncode == 0
+    second = run_tap(convotic_config(server, ids), first.final_state)
+    assert keys_of(first) | keys_of(second) == data.keys()
+
+
+def test_removed_conversation_keeps_its_bookmark_and_a_new_one_starts_at_start_date(serve):
+    data = ConvoticData(n_conversations=3, messages_per_conversation=40, seed=44)
+    a, b, c = data.conversation_ids()
+    server = serve(convotic=data)
+    first = run_tap(convotic_config(server, [a, b]))
+    second = run_tap({**convotic_config(server, [b, c]), "start_date": "2000-01-01T00:00:00Z"},
+                     first.final_state)
+    kept = {p["context"]["conversationId"] for p in second.bookmark(STREAM)["partitions"]}
+    assert kept == {a, b, c}
+    assert {k for k in keys_of(second) if k[0] == c} == {k for k in data.keys() if k[0] == c}
+
+
+def test_unknown_conversation_is_skipped_with_a_warning_and_counted(serve):
+    data = ConvoticData(n_conversations=3, messages_per_conversation=20, seed=45)
+    server = serve(convotic=data)
+    run = run_tap(convotic_config(server, [*data.conversation_ids(), "conv_gone"]))
+    assert run.returncode == 0, run.stderr
+    assert keys_of(run) == data.keys()
+    assert "Skipping Convotic conversation conv_gone: not found (404)" in run.stderr
+    assert "3 conversations read, 1 skipped as not found (conv_gone)" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (400, "limit must be between 1 and 100", "Convotic answered HTTP 400 on /v1/messages "
+         "(the API rejected a request parameter): limit must be between 1 and 100"),
+        (401, "Invalid API key", "Convotic rejected the API key (HTTP 401: Invalid API key). "
+         "Check convotic.api_key."),
+    ],
+)
+def test_bad_request_and_bad_key_are_fatal_and_clear(serve, status, message, expected):
+    data = ConvoticData(n_conversations=2, messages_per_conversation=5, seed=46)
+    server = serve(convotic=data, fault=lambda request: error_response("convotic", status, message))
+    run = run_tap(convotic_config(server, data.conversation_ids()))
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1].endswith(expected)
+    assert CONVOTIC_KEY not in run.stdout + run.stderr
+
+
+def test_burst_beyond_the_limit_is_reported_not_silent(serve):
+    data = ConvoticData(conversations={"conv_a": 10}, seed=47)
+    data.add_messages("conv_a", 130, spacing_s=0)
+    server = serve(convotic=data)
+    run = run_tap(convotic_config(server, ["conv_a"]))
+    assert len(keys_of(run)) == 110
+    assert "130 messages share the instant" in run.stderr
+    assert "up to 30 messages at that instant may be missing" in run.stderr
+
+
+def kill_after(config: dict, state: dict | None, records: int) -> list[dict]:
+    """Run the tap, SIGKILL it once `records` RECORDs are out, return the messages read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "tap_messages.tap"]
+        for name, content in (("config", config), ("state", state)):
+            if content is not None:
+                (Path(tmp) / name).write_text(json.dumps(content))
+                command += [f"--{name}", str(Path(tmp) / name)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        messages, seen = [], 0
+        assert process.stdout is not None
+        for line in process.stdout:
+            messages.append(json.loads(line))
+            seen += messages[-1]["type"] == "RECORD"
+            if seen >= records:
+                process.send_signal(signal.SIGKILL)
+                break
+        process.wait()
+        return messages
+
+
+def test_killed_runs_resume_from_their_last_state_without_loss(serve):
+    data = ConvoticData(n_conversations=12, messages_per_conversation=400, seed=48)
+    server = serve(convotic=data)
+    config = convotic_config(server, data.conversation_ids())
+    state, emitted = None, set()
+    for kill_at in (700, 1900, 1500):
+        messages = kill_after(config, state, kill_at)
+        emitted |= {(m["record"]["conversationId"], m["record"]["id"])
+                    for m in messages if m["type"] == "RECORD"}
+        states = [m["value"] for m in messages if m["type"] == "STATE"]
+        state = states[-1] if states else state
+    final = run_tap(config, state)
+    assert final.returncode == 0
+    assert emitted | keys_of(final) == data.keys()
+    assert len(keys_of(final)) < len(data.keys()), "the resumed run did not start over"
