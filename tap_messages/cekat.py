@@ -1,4 +1,4 @@
-"""Cekat's `cekat_messages` stream: GET /api/messages, paged by number, in whatever order it serves."""
+"""Cekat's `cekat_messages` stream: GET /api/messages, paged by number, in any served order."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing_extensions import override
 
 from tap_messages.client import MessagesStream
 from tap_messages.page_numbers import PageWalk
-from tap_messages.timestamps import format_utc, to_utc, zone
+from tap_messages.timestamps import format_utc, to_utc_or_none, zone
 
 
 class CekatMessagesStream(MessagesStream):
@@ -52,31 +52,24 @@ class CekatMessagesStream(MessagesStream):
         """The zone Cekat's naive message times are in."""
         return zone(self.settings.get("timezone") or "Asia/Jakarta")
 
-    def _utc(self, value: t.Any) -> str | None:
-        """A vendor time in the tap's UTC format, or None when it cannot be read as one."""
-        if not isinstance(value, str):
-            return None
-        try:
-            return to_utc(value, self.naive_zone)
-        except ValueError:
-            return None
-
     def normalised(self, row: dict[str, t.Any]) -> str | None:
         """Convert the row's naive times to UTC in place; return its UTC `updated_at`, if readable.
 
         Unreadable values stay as sent, for validation to quarantine with a reason.
         """
-        if (created := self._utc(row.get("created_at"))) is not None:
+        if (created := to_utc_or_none(row.get("created_at"), self.naive_zone)) is not None:
             row["created_at"] = created
-        if (updated := self._utc(row.get("updated_at"))) is not None:
+        if (updated := to_utc_or_none(row.get("updated_at"), self.naive_zone)) is not None:
             row["updated_at"] = updated
         extra = row.get("additional_data")
-        if isinstance(extra, dict) and (snooze := self._utc(extra.get("snooze_date"))) is not None:
-            extra["snooze_date"] = snooze
+        if isinstance(extra, dict):
+            snooze = to_utc_or_none(extra.get("snooze_date"), self.naive_zone)
+            if snooze is not None:
+                extra["snooze_date"] = snooze
         return updated
 
     @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def messages(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         start = self.get_starting_timestamp(context)
         since = format_utc(start) if start else ""
         limit = int(self.settings.get("page_size") or 100)
@@ -94,6 +87,8 @@ class CekatMessagesStream(MessagesStream):
                 if checked is not None:
                     yield checked
             if newest_first and previous < since:
-                self.log("Cekat serves newest first: stopped at page %d, older than the bookmark",
-                         page.number)
+                self.log(
+                    "Cekat serves newest first: stopped at page %d, older than the bookmark",
+                    page.number,
+                )
                 return

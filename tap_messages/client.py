@@ -1,4 +1,4 @@
-"""The REST base both vendors' streams share: auth, timeouts, typed errors, validation, no secrets."""
+"""The REST base both vendors' streams share: auth, timeouts, typed errors, record checks."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_messages import schemas
 from tap_messages.errors import InvalidRecordError, VendorAPIError
+from tap_messages.schema_files import SCHEMAS
 from tap_messages.validation import RecordValidator
 
 if t.TYPE_CHECKING:
@@ -49,7 +49,7 @@ class MessagesStream(RESTStream[t.Any]):
 
     vendor: t.ClassVar[str]
     settings_prefix: t.ClassVar[str]
-    schema = StreamSchema(SchemaDirectory(schemas))
+    schema = StreamSchema(SchemaDirectory(SCHEMAS))
     records_jsonpath = "$[*]"
 
     @property
@@ -89,7 +89,7 @@ class MessagesStream(RESTStream[t.Any]):
     def _send(self) -> t.Callable[[requests.PreparedRequest], t.Any]:
         return t.cast(
             "t.Callable[[requests.PreparedRequest], t.Any]",
-            self.request_decorator(self._send_once),
+            self.request_decorator(self._send_once),  # type: ignore[arg-type]
         )
 
     def _send_once(self, request: requests.PreparedRequest) -> t.Any:
@@ -164,10 +164,19 @@ class MessagesStream(RESTStream[t.Any]):
             )
             raise InvalidRecordError(msg)
         self.quarantine.put(self, record, errors)
-        self.log("Quarantined an invalid %s record: %s", self.name, "; ".join(errors),
-                 level=logging.WARNING)
+        self.log(
+            "Quarantined an invalid %s record: %s",
+            self.name,
+            "; ".join(errors),
+            level=logging.WARNING,
+        )
         return None
 
     @override
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {}
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Read this source only when its key is set (a dry run selects every stream)."""
+        return self.messages(context) if self.settings.get("api_key") else ()
+
+    def messages(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """The vendor's validated records for one partition."""
+        raise NotImplementedError

@@ -13,7 +13,7 @@ from tap_messages.client import MessagesStream
 from tap_messages.errors import TapMessagesError, VendorAPIError
 from tap_messages.partition_state import IndexedStateManager
 from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk
-from tap_messages.timestamps import UTC, to_utc
+from tap_messages.timestamps import UTC, to_utc_or_none
 
 LIMIT = 100
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,8 +74,12 @@ class ConvoticMessagesStream(MessagesStream):
 
     def window(self, conversation: str, lo: dt.datetime, hi: dt.datetime) -> Answer:
         """One request for the conversation's messages in [lo, hi]."""
-        params = {"conversationId": conversation, "from": iso_param(lo), "to": iso_param(hi),
-                  "limit": LIMIT}
+        params = {
+            "conversationId": conversation,
+            "from": iso_param(lo),
+            "to": iso_param(hi),
+            "limit": LIMIT,
+        }
         if platform := self.settings.get("platform"):
             params["platform"] = platform
         payload = self.fetch(params)
@@ -90,16 +94,21 @@ class ConvoticMessagesStream(MessagesStream):
         return Answer(messages, total if isinstance(total, int) else None)
 
     @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        conversation = str((context or {})["conversationId"])
+    def messages(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        if not context:
+            return
+        conversation = str(context["conversationId"])
 
         def on_burst(moment: dt.datetime, limit: int, total: int | None) -> None:
             missing = f"up to {total - limit}" if total is not None else "an unknown number of"
             self.logger.warning(
                 "Convotic conversation %s: %s messages share the instant %s, more than the "
                 "API returns at once (%d); %s messages at that instant may be missing.",
-                conversation, total if total is not None else "more than {limit}",
-                iso_param(moment), limit, missing,
+                conversation,
+                total if total is not None else "more than {limit}",
+                iso_param(moment),
+                limit,
+                missing,
             )
 
         walk = WindowWalk(
@@ -112,12 +121,8 @@ class ConvoticMessagesStream(MessagesStream):
         )
         try:
             for message in walk:
-                stamp = message.get("timestamp")
-                if isinstance(stamp, str):
-                    try:
-                        message["timestamp"] = to_utc(stamp)
-                    except ValueError:
-                        pass
+                if (stamp := to_utc_or_none(message.get("timestamp"))) is not None:
+                    message["timestamp"] = stamp
                 message.setdefault("conversationId", conversation)
                 checked = self.checked(message)
                 if checked is not None:
@@ -126,5 +131,8 @@ class ConvoticMessagesStream(MessagesStream):
             if exc.status != 404:
                 raise
             self.not_found.append(conversation)
-            self.logger.warning("Skipping Convotic conversation %s: not found (404). Check "
-                                "convotic.conversation_ids.", conversation)
+            self.logger.warning(
+                "Skipping Convotic conversation %s: not found (404). Check "
+                "convotic.conversation_ids.",
+                conversation,
+            )

@@ -62,7 +62,9 @@ class PageWalk:
             if not page.rows:
                 return
             seen = {(row.get("id"), row.get("updated_at")) for row in page.rows}
-            fresh = [r for r in page.rows if (r.get("id"), r.get("updated_at")) not in self._previous]
+            fresh = [
+                r for r in page.rows if (r.get("id"), r.get("updated_at")) not in self._previous
+            ]
             stalled = 0 if fresh else stalled + 1
             if stalled >= STALLED_PAGES:
                 msg = (

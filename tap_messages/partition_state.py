@@ -29,4 +29,4 @@ class IndexedStateManager(StreamStateManager):
         found = index.get(key)
         if found is None:
             found = index[key] = super().get_context_state(context)
-        return found
+        return t.cast("dict[str, t.Any]", found)

@@ -1,4 +1,4 @@
-"""The quarantine stream: records that fail their schema are kept with their errors, never dropped."""
+"""The quarantine stream: records failing their schema are kept with their errors, not dropped."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from typing_extensions import override
 
-from tap_messages import schemas
+from tap_messages.schema_files import SCHEMAS
 from tap_messages.timestamps import format_utc
 
 if t.TYPE_CHECKING:
@@ -33,7 +33,7 @@ class QuarantineStream(Stream):
 
     name = "quarantined_records"
     primary_keys: t.ClassVar[list[str]] = ["stream", "record_key"]
-    schema = StreamSchema(SchemaDirectory(schemas))
+    schema = StreamSchema(SchemaDirectory(SCHEMAS))
     _schema_written = False
 
     @override

@@ -38,37 +38,73 @@ class TapMessages(Tap):
         th.Property(
             "cekat",
             th.ObjectType(
-                th.Property("api_key", th.StringType, secret=True,
-                            description="Cekat API key (Settings > API Keys). Without it "
-                            "cekat_messages is skipped."),
-                th.Property("base_url", th.StringType, default="https://api.cekat.ai",
-                            description="Cekat API root (the tap calls {base_url}/api/messages)."),
-                th.Property("page_size", th.IntegerType(minimum=1, maximum=1000), default=100,
-                            description="Rows per page requested from /api/messages."),
-                th.Property("inbox_ids", th.ArrayType(th.StringType),
-                            description="Only messages of these inboxes."),
-                th.Property("conversation_ids", th.ArrayType(th.StringType),
-                            description="Only messages of these conversations."),
-                th.Property("timezone", th.StringType, default="Asia/Jakarta",
-                            description="IANA zone of Cekat's naive message times. The default "
-                            "is inferred from the vendor docs (a naive 16:24:23 message is "
-                            "09:24:23 UTC on its conversation); check it against your data."),
+                th.Property(
+                    "api_key",
+                    th.StringType,
+                    secret=True,
+                    description="Cekat API key (Settings > API Keys). Without it "
+                    "cekat_messages is skipped.",
+                ),
+                th.Property(
+                    "base_url",
+                    th.StringType,
+                    default="https://api.cekat.ai",
+                    description="Cekat API root (the tap calls {base_url}/api/messages).",
+                ),
+                th.Property(
+                    "page_size",
+                    th.IntegerType(minimum=1, maximum=1000),
+                    default=100,
+                    description="Rows per page requested from /api/messages.",
+                ),
+                th.Property(
+                    "inbox_ids",
+                    th.ArrayType(th.StringType),
+                    description="Only messages of these inboxes.",
+                ),
+                th.Property(
+                    "conversation_ids",
+                    th.ArrayType(th.StringType),
+                    description="Only messages of these conversations.",
+                ),
+                th.Property(
+                    "timezone",
+                    th.StringType,
+                    default="Asia/Jakarta",
+                    description="IANA zone of Cekat's naive message times. The default "
+                    "is inferred from the vendor docs (a naive 16:24:23 message is "
+                    "09:24:23 UTC on its conversation); check it against your data.",
+                ),
             ),
             description="Cekat source.",
         ),
         th.Property(
             "convotic",
             th.ObjectType(
-                th.Property("api_key", th.StringType, secret=True,
-                            description="Convotic API key (X-API-Key). Without it "
-                            "convotic_messages is skipped."),
-                th.Property("base_url", th.StringType, default="https://api.convotic.com",
-                            description="Convotic API root (the tap calls {base_url}/v1/messages)."),
-                th.Property("conversation_ids", th.ArrayType(th.StringType),
-                            description="Conversations to extract; required with an api_key, "
-                            "since the API cannot list them."),
-                th.Property("platform", th.StringType,
-                            description="Only messages of this platform (e.g. whatsapp)."),
+                th.Property(
+                    "api_key",
+                    th.StringType,
+                    secret=True,
+                    description="Convotic API key (X-API-Key). Without it "
+                    "convotic_messages is skipped.",
+                ),
+                th.Property(
+                    "base_url",
+                    th.StringType,
+                    default="https://api.convotic.com",
+                    description="Convotic API root (the tap calls {base_url}/v1/messages).",
+                ),
+                th.Property(
+                    "conversation_ids",
+                    th.ArrayType(th.StringType),
+                    description="Conversations to extract; required with an api_key, "
+                    "since the API cannot list them.",
+                ),
+                th.Property(
+                    "platform",
+                    th.StringType,
+                    description="Only messages of this platform (e.g. whatsapp).",
+                ),
             ),
             description="Convotic source.",
         ),
@@ -117,7 +153,9 @@ class TapMessages(Tap):
                 errors.append(f"{vendor}.api_key is empty: set the key or remove the setting.")
             url = urlparse(str(block.get("base_url", "")))
             if url.scheme not in {"http", "https"} or not url.hostname:
-                errors.append(f"{vendor}.base_url: {block.get('base_url')!r} is not an http(s) URL.")
+                errors.append(
+                    f"{vendor}.base_url: {block.get('base_url')!r} is not an http(s) URL."
+                )
         zone = (self.config.get("cekat") or {}).get("timezone")
         if isinstance(zone, str):
             try:
@@ -132,8 +170,8 @@ class TapMessages(Tap):
             )
         return errors
 
-    @override
-    def sync_all(self) -> None:  # type: ignore[misc]
+    @override  # type: ignore[misc]
+    def sync_all(self) -> None:
         """Skip each source without a key (one log line); refuse to run with none."""
         sources = [s for s in self.streams.values() if isinstance(s, MessagesStream)]
         keyed = [s for s in sources if s.settings.get("api_key")]
@@ -146,8 +184,9 @@ class TapMessages(Tap):
             raise TapMessagesError(msg)
         for stream in sources:
             if stream not in keyed and stream.selected:
-                self.logger.warning("Skipping %s: %s.api_key is not set.", stream.name,
-                                    stream.settings_prefix)
+                self.logger.warning(
+                    "Skipping %s: %s.api_key is not set.", stream.name, stream.settings_prefix
+                )
                 stream.selected = False
         super().sync_all()
         convotic = self.streams["convotic_messages"]
@@ -155,18 +194,19 @@ class TapMessages(Tap):
             read = len(convotic.partitions or [])
             self.logger.info(
                 "convotic_messages: %d conversations read, %d skipped as not found%s",
-                read - len(convotic.not_found), len(convotic.not_found),
+                read - len(convotic.not_found),
+                len(convotic.not_found),
                 f" ({', '.join(convotic.not_found)})" if convotic.not_found else "",
             )
 
     @classmethod
     @override
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the tap; an actionable failure ends it with its message alone and exit code 1."""
         try:
             super().invoke(*args, **kwargs)
         except TapMessagesError as exc:
-            cls.logger.error("%s", exc)  # noqa: TRY400
+            cls.logger.error("%s", exc)
             sys.exit(1)
 
 

@@ -90,7 +90,9 @@ class WindowWalk:
         self.requests += 1
         return self.fetch(lo, hi)
 
-    def _walk(self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any]) -> t.Iterator[Message]:
+    def _walk(
+        self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any]
+    ) -> t.Iterator[Message]:
         """Earliest-kept steps forward from lo; a latest-kept server hands over to `_backwards`."""
         while lo <= hi:
             answer = self._get(lo, hi)
@@ -157,7 +159,7 @@ class WindowWalk:
         return self.truncation.keeps_latest
 
     def _burst(self, moment: dt.datetime, answer: Answer) -> None:
-        """`limit` or more messages share one instant: report it unless `total` says none is lost."""
+        """`limit` or more messages share one instant: report it unless `total` says none is cut."""
         total = None if answer.total is None else self._get(moment, moment).total
         if total is None or total > self.limit:
             self.on_burst(moment, self.limit, total)

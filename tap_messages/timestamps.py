@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
@@ -10,7 +11,7 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
 def parse(value: str, naive_zone: dt.tzinfo = UTC) -> dt.datetime:
-    """Parse ISO 8601 / RFC 3339 (space or T, optional Z or offset); naive values are in naive_zone."""
+    """Parse ISO 8601 (space or T, optional Z or offset); naive values are in naive_zone."""
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     parsed = dt.datetime.fromisoformat(value)
@@ -25,6 +26,16 @@ def format_utc(moment: dt.datetime) -> str:
 def to_utc(value: str, naive_zone: dt.tzinfo = UTC) -> str:
     """Normalise a vendor timestamp string to the tap's UTC format."""
     return format_utc(parse(value, naive_zone))
+
+
+def to_utc_or_none(value: t.Any, naive_zone: dt.tzinfo = UTC) -> str | None:
+    """Normalise a timestamp, or None when it is not one (left for validation to report)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return to_utc(value, naive_zone)
+    except ValueError:
+        return None
 
 
 def zone(name: str) -> ZoneInfo:

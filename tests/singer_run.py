@@ -25,7 +25,9 @@ class TapRun:
 
     def records(self, stream: str) -> list[dict[str, t.Any]]:
         """RECORD payloads of one stream, in emitted order."""
-        return [m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream]
+        return [
+            m["record"] for m in self.messages if m["type"] == "RECORD" and m["stream"] == stream
+        ]
 
     def states(self) -> list[dict[str, t.Any]]:
         """Every STATE value, in emitted order."""
@@ -75,7 +77,8 @@ def run_tap(
                 path.write_text(json.dumps(content))
                 command += [flag, str(path)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env,
-                              check=False, timeout=600)
+        done = subprocess.run(
+            command, capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=600
+        )
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return TapRun(done.returncode, done.stdout, done.stderr, messages)

@@ -7,9 +7,9 @@ import typing as t
 import pytest
 
 from imitations import CekatData
+from tap_messages.timestamps import format_utc
 from tests.conftest import CEKAT_KEY, cekat_config
 from tests.singer_run import run_tap
-from tap_messages.timestamps import format_utc
 
 if t.TYPE_CHECKING:
     from imitations import ImitationServer
@@ -143,13 +143,16 @@ def test_filters_are_sent_and_keep_a_bookmark_each(serve):
     conversations = [sorted(in_inbox)[0], sorted(elsewhere)[0]]
     run = run_tap(cekat_config(server, inbox_ids=[inbox], conversation_ids=conversations))
     expected = {
-        m["id"] for m in data.messages
+        m["id"]
+        for m in data.messages
         if m["inbox"]["id"] == inbox and m["conversation_id"] in conversations
     }
     assert expected
     assert {r["id"] for r in run.records(STREAM)} == expected
-    sent = {(r.params.get("inbox_id", [None])[0], r.params.get("conversation_id", [None])[0])
-            for r in server.requests}
+    sent = {
+        (r.params.get("inbox_id", [None])[0], r.params.get("conversation_id", [None])[0])
+        for r in server.requests
+    }
     assert sent == {(inbox, c) for c in conversations}
     partitions = run.bookmark(STREAM)["partitions"]
     assert sorted(p["context"]["conversation_id"] for p in partitions) == sorted(conversations)

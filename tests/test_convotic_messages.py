@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
 import subprocess
 import sys
 import tempfile
-import json
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,14 @@ STREAM = "convotic_messages"
 
 
 def convotic_config(server, ids, **convotic):
-    return {"convotic": {"api_key": CONVOTIC_KEY, "base_url": server.base_url,
-                         "conversation_ids": ids, **convotic}}
+    return {
+        "convotic": {
+            "api_key": CONVOTIC_KEY,
+            "base_url": server.base_url,
+            "conversation_ids": ids,
+            **convotic,
+        }
+    }
 
 
 def keys_of(run):
@@ -36,16 +42,19 @@ def lower_bound(data):
 
 @pytest.mark.parametrize("truncate", ["keep_earliest", "keep_latest"])
 def test_full_sync_of_200_conversations_emits_every_message(serve, truncate):
-    data = ConvoticData(n_conversations=200, messages_per_conversation=230, seed=40,
-                        truncate=truncate, max_burst=60)
+    data = ConvoticData(
+        n_conversations=200, messages_per_conversation=230, seed=40, truncate=truncate, max_burst=60
+    )
     server = serve(convotic=data)
     run = run_tap(convotic_config(server, data.conversation_ids()))
     assert run.returncode == 0, run.stderr
     assert keys_of(run) == data.keys()
     run.assert_records_match_schemas()
     requests = len(server.requests)
-    print(f"\n{truncate}: {len(data.keys())} messages, {requests} requests, "
-          f"lower bound {lower_bound(data)}")
+    print(
+        f"\n{truncate}: {len(data.keys())} messages, {requests} requests, "
+        f"lower bound {lower_bound(data)}"
+    )
     assert requests <= 1.6 * lower_bound(data) + 2
     partitions = run.bookmark(STREAM)["partitions"]
     assert len(partitions) == 200
@@ -71,8 +80,10 @@ def test_incremental_run_costs_one_request_per_conversation(serve):
     server.requests.clear()
     second = run_tap(convotic_config(server, ids), first.final_state)
     assert len(server.requests) == 30
-    marks = {p["context"]["conversationId"]: p["replication_key_value"]
-             for p in first.bookmark(STREAM)["partitions"]}
+    marks = {
+        p["context"]["conversationId"]: p["replication_key_value"]
+        for p in first.bookmark(STREAM)["partitions"]
+    }
     assert all(r["timestamp"] == marks[r["conversationId"]] for r in second.records(STREAM))
     added = {(c, m["id"]) for c in ids[:10] for m in data.add_messages(c, 120)}
     third = run_tap(convotic_config(server, ids), second.final_state)
@@ -96,11 +107,12 @@ def test_removed_conversation_keeps_its_bookmark_and_a_new_one_starts_at_start_d
     a, b, c = data.conversation_ids()
     server = serve(convotic=data)
     first = run_tap(convotic_config(server, [a, b]))
-    second = run_tap({**convotic_config(server, [b, c]), "start_date": "2000-01-01T00:00:00Z"},
-                     first.final_state)
+    second = run_tap(
+        {**convotic_config(server, [b, c]), "start_date": "2000-01-01T00:00:00Z"}, first.final_state
+    )
     kept = {p["context"]["conversationId"] for p in second.bookmark(STREAM)["partitions"]}
     assert kept == {a, b, c}
-    assert {k for k in keys_of(second) if k[0] == c} == {k for k in data.keys() if k[0] == c}
+    assert {k for k in keys_of(second) if k[0] == c} == {k for k in data.keys() if k[0] == c}  # noqa: SIM118
 
 
 def test_unknown_conversation_is_skipped_with_a_warning_and_counted(serve):
@@ -116,10 +128,17 @@ def test_unknown_conversation_is_skipped_with_a_warning_and_counted(serve):
 @pytest.mark.parametrize(
     ("status", "message", "expected"),
     [
-        (400, "limit must be between 1 and 100", "Convotic answered HTTP 400 on /v1/messages "
-         "(the API rejected a request parameter): limit must be between 1 and 100"),
-        (401, "Invalid API key", "Convotic rejected the API key (HTTP 401: Invalid API key). "
-         "Check convotic.api_key."),
+        (
+            400,
+            "limit must be between 1 and 100",
+            "Convotic answered HTTP 400 on /v1/messages "
+            "(the API rejected a request parameter): limit must be between 1 and 100",
+        ),
+        (
+            401,
+            "Invalid API key",
+            "Convotic rejected the API key (HTTP 401: Invalid API key). Check convotic.api_key.",
+        ),
     ],
 )
 def test_bad_request_and_bad_key_are_fatal_and_clear(serve, status, message, expected):
@@ -149,8 +168,13 @@ def kill_after(config: dict, state: dict | None, records: int) -> list[dict]:
             if content is not None:
                 (Path(tmp) / name).write_text(json.dumps(content))
                 command += [f"--{name}", str(Path(tmp) / name)]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                   text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         messages, seen = [], 0
         assert process.stdout is not None
         for line in process.stdout:
@@ -170,8 +194,11 @@ def test_killed_runs_resume_from_their_last_state_without_loss(serve):
     state, emitted = None, set()
     for kill_at in (700, 1900, 1500):
         messages = kill_after(config, state, kill_at)
-        emitted |= {(m["record"]["conversationId"], m["record"]["id"])
-                    for m in messages if m["type"] == "RECORD"}
+        emitted |= {
+            (m["record"]["conversationId"], m["record"]["id"])
+            for m in messages
+            if m["type"] == "RECORD"
+        }
         states = [m["value"] for m in messages if m["type"] == "STATE"]
         state = states[-1] if states else state
     final = run_tap(config, state)

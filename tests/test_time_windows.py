@@ -30,15 +30,24 @@ class Timeline:
     def fetch(self, lo: dt.datetime, hi: dt.datetime) -> Answer:
         self.requests += 1
         a, b = bisect_left(self.moments, lo), bisect_right(self.moments, hi)
-        chosen = range(max(a, b - self.limit), b) if self.keeps_latest else range(a, min(b, a + self.limit))
-        messages = [{"id": self.ids[i], "timestamp": self.moments[i].strftime("%Y-%m-%dT%H:%M:%SZ")}
-                    for i in chosen]
+        chosen = (
+            range(max(a, b - self.limit), b)
+            if self.keeps_latest
+            else range(a, min(b, a + self.limit))
+        )
+        messages = [
+            {"id": self.ids[i], "timestamp": self.moments[i].strftime("%Y-%m-%dT%H:%M:%SZ")}
+            for i in chosen
+        ]
         return Answer(messages, b - a if self.with_total else None)
 
 
 timelines = st.tuples(
-    st.lists(st.one_of(st.integers(0, 0), st.integers(1, 3), st.integers(60, 86_400)),
-             min_size=0, max_size=400),
+    st.lists(
+        st.one_of(st.integers(0, 0), st.integers(1, 3), st.integers(60, 86_400)),
+        min_size=0,
+        max_size=400,
+    ),
     st.booleans(),
     st.integers(2, 12),
     st.booleans(),
@@ -46,9 +55,14 @@ timelines = st.tuples(
 
 
 def walk(timeline: Timeline, bursts: list) -> tuple[list[dict], WindowWalk]:
-    walker = WindowWalk(fetch=timeline.fetch, limit=timeline.limit, start=T0,
-                        end=T0 + dt.timedelta(days=400), truncation=TruncationEnd(),
-                        on_burst=lambda moment, limit, total: bursts.append((moment, total)))
+    walker = WindowWalk(
+        fetch=timeline.fetch,
+        limit=timeline.limit,
+        start=T0,
+        end=T0 + dt.timedelta(days=400),
+        truncation=TruncationEnd(),
+        on_burst=lambda moment, limit, total: bursts.append((moment, total)),
+    )
     return list(walker), walker
 
 
@@ -63,7 +77,7 @@ def test_every_message_once_in_time_order_with_few_requests(case):
     crowded = {m for m, count in per_instant.items() if count > limit}
     got = [m["id"] for m in out]
     assert len(got) == len(set(got)), "no message is emitted twice in one walk"
-    expected = {i for i, m in zip(timeline.ids, timeline.moments) if m not in crowded}
+    expected = {i for i, m in zip(timeline.ids, timeline.moments, strict=True) if m not in crowded}
     assert expected <= set(got), "every message at an instant the API can serve whole arrives"
     reported = {m for m, _ in bursts}
     full = {m for m, count in per_instant.items() if count >= limit}
