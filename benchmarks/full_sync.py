@@ -27,8 +27,20 @@ def timed_run(config: dict) -> tuple[float, int, int]:
         handle.flush()
         started = time.perf_counter()
         done = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "tap_messages.tap", "--config", handle.name],
-            capture_output=True, text=True, check=True, cwd=ROOT,
+            [
+                "/usr/bin/time",
+                "-f",
+                "%M",
+                sys.executable,
+                "-m",
+                "tap_messages.tap",
+                "--config",
+                handle.name,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
         )
         elapsed = time.perf_counter() - started
     records = done.stdout.count('"type":"RECORD"')
@@ -46,17 +58,26 @@ def main() -> None:
     conversations, per = (int(x) for x in args.convotic.split("x"))
     cekat = CekatData(n_messages=args.cekat, seed=1)
     convotic = ConvoticData(n_conversations=conversations, messages_per_conversation=per, seed=1)
-    with ImitationServer(cekat=cekat, convotic=convotic, latency_s=args.latency_ms / 1000) as server:
+    with ImitationServer(
+        cekat=cekat, convotic=convotic, latency_s=args.latency_ms / 1000
+    ) as server:
         runs = {
             "cekat_messages": {"cekat": {"api_key": CEKAT_KEY, "base_url": server.base_url}},
-            "convotic_messages": {"convotic": {"api_key": CONVOTIC_KEY, "base_url": server.base_url,
-                                               "conversation_ids": convotic.conversation_ids()}},
+            "convotic_messages": {
+                "convotic": {
+                    "api_key": CONVOTIC_KEY,
+                    "base_url": server.base_url,
+                    "conversation_ids": convotic.conversation_ids(),
+                }
+            },
         }
         for stream, config in runs.items():
             server.requests.clear()
             seconds, records, peak = timed_run(config)
-            print(f"{stream:18s} {records:8d} records {len(server.requests):6d} requests "
-                  f"{seconds:7.2f} s {records / seconds:9.0f} rec/s  peak RSS {peak} MB")
+            print(
+                f"{stream:18s} {records:8d} records {len(server.requests):6d} requests "
+                f"{seconds:7.2f} s {records / seconds:9.0f} rec/s  peak RSS {peak} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,16 @@ def per_record_us(manager_class: type[StreamStateManager], conversations: int) -
     contexts = [{"conversationId": f"conv_{i:06d}"} for i in range(conversations)]
     for context in contexts:  # every conversation has a bookmark, as after a first full sync
         manager.increment_state(
-            {"timestamp": "2026-01-01T00:00:00.000000+00:00"}, context=context, replication_key="timestamp"
+            {"timestamp": "2026-01-01T00:00:00.000000+00:00"},
+            context=context,
+            replication_key="timestamp",
         )
     record = {"timestamp": "2026-02-01T00:00:00.000000+00:00"}
     started = time.perf_counter()
     for i in range(RECORDS):
-        manager.increment_state(record, context=contexts[i % conversations], replication_key="timestamp")
+        manager.increment_state(
+            record, context=contexts[i % conversations], replication_key="timestamp"
+        )
     elapsed = time.perf_counter() - started
     size = len(json.dumps({"type": "STATE", "value": state}, separators=(",", ":")))
     return elapsed / RECORDS * 1e6, size
@@ -36,11 +40,15 @@ def per_record_us(manager_class: type[StreamStateManager], conversations: int) -
 
 def main() -> None:
     """Print a table: conversations, SDK µs/record, indexed µs/record, STATE bytes per conversation."""
-    print(f"{'conversations':>13} {'sdk µs/rec':>11} {'indexed µs/rec':>15} {'STATE bytes':>12} {'B/conv':>7}")
+    print(
+        f"{'conversations':>13} {'sdk µs/rec':>11} {'indexed µs/rec':>15} {'STATE bytes':>12} {'B/conv':>7}"
+    )
     for conversations in (10, 1_000, 10_000):
         sdk, _ = per_record_us(StreamStateManager, conversations)
         indexed, size = per_record_us(IndexedStateManager, conversations)
-        print(f"{conversations:>13} {sdk:>11.2f} {indexed:>15.2f} {size:>12} {size / conversations:>7.0f}")
+        print(
+            f"{conversations:>13} {sdk:>11.2f} {indexed:>15.2f} {size:>12} {size / conversations:>7.0f}"
+        )
 
 
 if __name__ == "__main__":

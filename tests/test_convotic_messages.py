@@ -205,3 +205,13 @@ def test_killed_runs_resume_from_their_last_state_without_loss(serve):
     assert final.returncode == 0
     assert emitted | keys_of(final) == data.keys()
     assert len(keys_of(final)) < len(data.keys()), "the resumed run did not start over"
+
+
+def test_platform_filter_is_sent_and_applied(serve):
+    data = ConvoticData(n_conversations=8, messages_per_conversation=10, seed=49)
+    server = serve(convotic=data)
+    platform = data.messages_of(data.conversation_ids()[0])[0]["platform"]
+    run = run_tap(convotic_config(server, data.conversation_ids(), platform=platform))
+    assert {r.params["platform"][0] for r in server.requests} == {platform}
+    assert run.records(STREAM)
+    assert {r["platform"] for r in run.records(STREAM)} == {platform}

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,6 +70,17 @@ def walk(timeline: Timeline, bursts: list) -> tuple[list[dict], WindowWalk]:
 @settings(max_examples=400, deadline=None)
 @given(timelines)
 def test_every_message_once_in_time_order_with_few_requests(case):
+    check_walk(case, budget_slack=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(timelines)
+def test_latest_kept_slices_beyond_the_memory_budget_are_reread_not_lost(case):
+    with patch("tap_messages.time_windows.MAX_BUFFERED", 3):
+        check_walk((case[0], True, *case[2:]), budget_slack=len(case[0]))
+
+
+def check_walk(case, budget_slack):
     gaps, keeps_latest, limit, with_total = case
     timeline = Timeline(gaps, keeps_latest, limit, with_total)
     bursts: list = []
@@ -89,7 +101,7 @@ def test_every_message_once_in_time_order_with_few_requests(case):
     assert walker.requests == timeline.requests
     n, widest = len(gaps), max([c for c in per_instant.values() if c <= limit] or [0])
     usable = max(1, limit - widest)
-    bound = math.ceil((n + 1) / usable) + 2 * len(full) + 2
+    bound = math.ceil((n + 1) / usable) + 2 * len(full) + 2 + budget_slack
     assert walker.requests <= bound, f"{walker.requests} requests for {n} messages (bound {bound})"
 
 
