@@ -54,7 +54,6 @@ class MessagesStream(RESTStream[t.Any]):
     # Records are validated against the schema in the tap (`checked`), so the SDK's per-record
     # type conformance would only repeat that work, at about a third of the time per record.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    records_jsonpath = "$[*]"
 
     @property
     def settings(self) -> t.Mapping[str, t.Any]:
@@ -83,7 +82,6 @@ class MessagesStream(RESTStream[t.Any]):
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.request_count = 0
         # A STATE message repeats every partition's bookmark: space them out as partitions grow,
         # so STATE output per record stays constant however many conversations there are.
         self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
@@ -107,7 +105,6 @@ class MessagesStream(RESTStream[t.Any]):
     def fetch(self, params: dict[str, t.Any]) -> t.Any:
         """GET this stream's endpoint with params; retried as configured, decoded from JSON."""
         request = requests.Request("GET", self.get_url(None), params=params)
-        self.request_count += 1
         return self._send(self.requests_session.prepare_request(request))
 
     @override
