@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 MELTANO_VENV := .venv-meltano
+CHECK_VENV := .venv-singer-tools
 
 .PHONY: demo test lint setup
 
@@ -15,7 +16,7 @@ lint: setup
 	$(VENV)/bin/ruff check tap_messages tests imitations benchmarks scripts
 	$(VENV)/bin/mypy
 
-setup: $(VENV)/.installed $(MELTANO_VENV)/.installed .meltano/.installed
+setup: $(VENV)/.installed $(MELTANO_VENV)/.installed .meltano/.installed $(CHECK_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,12 @@ $(VENV)/.installed: pyproject.toml
 $(MELTANO_VENV)/.installed:
 	$(PYTHON) -m venv $(MELTANO_VENV)
 	$(MELTANO_VENV)/bin/pip install -q meltano==4.4.1
+	touch $@
+
+# singer-check-tap (singer-tools) pins old libraries, so it lives in a virtualenv of its own.
+$(CHECK_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECK_VENV)
+	$(CHECK_VENV)/bin/pip install -q singer-tools==0.4.1
 	touch $@
 
 .meltano/.installed: meltano.yml $(MELTANO_VENV)/.installed

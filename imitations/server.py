@@ -123,6 +123,7 @@ class ImitationServer(ThreadingHTTPServer):
         self.latency_s, self.fault, self.after_request = latency_s, fault, after_request
         self.rate_limiter = rate_limiter or RateLimiter(1000, 60.0, enforce=False)
         self.requests = RequestLog()
+        self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -232,4 +233,5 @@ class ImitationServer(ThreadingHTTPServer):
         except Exception as exc:  # a hostile record or a bug: answer like a real server would
             message = f"Internal server error ({type(exc).__name__})"
             status, payload = 500, dumps(vendor.error_body(500, message))
-        return Response(status, {"Content-Type": "application/json", **rate_headers}, payload)
+        headers = {"Content-Type": "application/json", **rate_headers, **self.extra_headers}
+        return Response(status, headers, payload)

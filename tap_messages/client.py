@@ -6,6 +6,7 @@ import json
 import logging
 import typing as t
 from functools import cached_property
+from urllib.parse import unquote, urlparse
 
 import requests
 from singer_sdk import RESTStream
@@ -14,7 +15,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_messages.errors import InvalidRecordError, VendorAPIError
+from tap_messages.errors import InvalidRecordError, TapMessagesError, VendorAPIError
+from tap_messages.rate_limits import RatePacer
+from tap_messages.retries import wait_before_retry
 from tap_messages.schema_files import SCHEMAS
 from tap_messages.validation import RecordValidator
 
@@ -25,11 +28,10 @@ if t.TYPE_CHECKING:
     from tap_messages.quarantine import QuarantineStream
 
 USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
-REQUEST_TIMEOUT_S = 60
 _HINTS = {
     400: "the API rejected a request parameter",
     404: "the resource does not exist",
-    410: "this API version has been retired; upgrade tap-messages",
+    410: "this API version has been retired (see its Sunset date); upgrade tap-messages",
 }
 
 
@@ -45,6 +47,13 @@ def error_detail(response: requests.Response, limit: int = 200) -> str:
     return str(error)[:limit]
 
 
+def describe(error: BaseException) -> str:
+    """One line for the last failure of a request, without URLs' query strings."""
+    if isinstance(error, RetriableAPIError):
+        return str(error)
+    return f"{type(error).__name__} ({str(error).split('?')[0][:160]})"
+
+
 class MessagesStream(RESTStream[t.Any]):
     """A vendor's messages endpoint: subclasses name the vendor, its auth and its walk."""
 
@@ -54,6 +63,15 @@ class MessagesStream(RESTStream[t.Any]):
     # Records are validated against the schema in the tap (`checked`), so the SDK's per-record
     # type conformance would only repeat that work, at about a third of the time per record.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    @override
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A STATE message repeats every partition's bookmark: space them out as partitions grow,
+        # so STATE output per record stays constant however many conversations there are.
+        self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
+        self.requests_session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
+        self._deprecation_logged = False
 
     @property
     def settings(self) -> t.Mapping[str, t.Any]:
@@ -68,7 +86,7 @@ class MessagesStream(RESTStream[t.Any]):
     @property
     @override
     def timeout(self) -> int:
-        return REQUEST_TIMEOUT_S
+        return int(self.config.get("request_timeout", 60))
 
     @cached_property
     @override
@@ -79,13 +97,12 @@ class MessagesStream(RESTStream[t.Any]):
         """Headers that carry this vendor's key."""
         raise NotImplementedError
 
-    @override
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A STATE message repeats every partition's bookmark: space them out as partitions grow,
-        # so STATE output per record stays constant however many conversations there are.
-        self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
-        self.requests_session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
+    @cached_property
+    def pacer(self) -> RatePacer:
+        """The vendor's request budget, shared with every other stream of the vendor."""
+        return t.cast("RatePacer", self._tap.pacer(self.vendor))  # type: ignore[attr-defined]
+
+    # Requests: paced, retried with Retry-After or backoff, typed when they fail for good.
 
     @cached_property
     def _send(self) -> t.Callable[[requests.PreparedRequest], t.Any]:
@@ -95,7 +112,15 @@ class MessagesStream(RESTStream[t.Any]):
         )
 
     def _send_once(self, request: requests.PreparedRequest) -> t.Any:
-        response = self._request(request, None)
+        self.pacer.wait_turn()
+        try:
+            response = self._request(request, None)
+        except RetriableAPIError as exc:
+            if exc.response is not None:
+                self.pacer.observe(exc.response.headers)
+            raise
+        self.pacer.observe(response.headers)
+        self._note_deprecation(response)
         try:
             return response.json()
         except ValueError as exc:
@@ -103,9 +128,16 @@ class MessagesStream(RESTStream[t.Any]):
             raise RetriableAPIError(msg, response) from exc
 
     def fetch(self, params: dict[str, t.Any]) -> t.Any:
-        """GET this stream's endpoint with params; retried as configured, decoded from JSON."""
+        """GET this stream's endpoint with params; paced, retried, decoded from JSON."""
         request = requests.Request("GET", self.get_url(None), params=params)
-        return self._send(self.requests_session.prepare_request(request))
+        try:
+            return self._send(self.requests_session.prepare_request(request))
+        except (RetriableAPIError, requests.RequestException) as exc:
+            msg = (
+                f"{self.vendor} {self.path}: gave up after {self.backoff_max_tries()} attempts "
+                f"(max_retries={self.backoff_max_tries() - 1}); last error: {describe(exc)}"
+            )
+            raise TapMessagesError(msg) from None
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -121,21 +153,51 @@ class MessagesStream(RESTStream[t.Any]):
             raise VendorAPIError(msg, status)
         if status >= 400:
             hint = _HINTS.get(status, "the request was refused")
+            query = urlparse(response.request.url or "").query if response.request else ""
             msg = (
                 f"{self.vendor} answered HTTP {status} on {self.path} ({hint}): "
-                f"{error_detail(response)}"
+                f"{error_detail(response)}" + (f" [request: {unquote(query)}]" if query else "")
             )
             raise VendorAPIError(msg, status)
 
+    def _note_deprecation(self, response: requests.Response) -> None:
+        if response.headers.get("Deprecation") and not self._deprecation_logged:
+            self._deprecation_logged = True
+            self.logger.warning(
+                "%s marks %s as deprecated (Sunset: %s); after that date it answers 410 Gone. "
+                "Upgrade tap-messages before then.",
+                self.vendor,
+                self.path,
+                response.headers.get("Sunset", "not given"),
+            )
+
+    @override
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        error = yield 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            max_wait = float(self.config.get("max_retry_wait", 300))
+            error = yield wait_before_retry(error, attempt, max_wait)
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 8)) + 1
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        return value  # the wait generator already jitters its own backoff, not Retry-After
+
     @override
     def backoff_handler(self, details: Details) -> None:
-        exc = details.get("exception")
+        error = details.get("exception")
         self.logger.warning(
-            "%s request to %s failed (%s); retry %d in %.1f s",
+            "%s request to %s failed (%s); retry %d of %d in %.2f s",
             self.vendor,
             self.path,
-            exc if isinstance(exc, RetriableAPIError) else type(exc).__name__,
+            describe(error) if error else "no answer",
             details.get("tries", 0),
+            self.backoff_max_tries() - 1,
             details.get("wait") or 0.0,
         )
 

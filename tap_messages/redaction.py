@@ -10,9 +10,9 @@ class RedactSecrets(logging.Filter):
     """Replaces each secret in a log record's final text with ***."""
 
     def __init__(self, secrets: t.Iterable[str]) -> None:
-        """Remember the non-empty secrets, longest first so overlapping ones mask fully."""
+        """Remember the secrets (6+ characters), longest first so overlapping ones mask fully."""
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message (args merged) and its exception text without secrets."""

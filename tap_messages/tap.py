@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import typing as t
-from urllib.parse import urlparse
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
@@ -12,14 +11,14 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
-from tap_messages import redaction, timestamps
+from tap_messages import input_files, redaction
 from tap_messages.cekat import CekatMessagesStream
 from tap_messages.client import MessagesStream
 from tap_messages.convotic import ConvoticMessagesStream
 from tap_messages.errors import TapMessagesError
 from tap_messages.quarantine import QuarantineStream
-
-VENDORS = ("cekat", "convotic")
+from tap_messages.rate_limits import RatePacer
+from tap_messages.setting_checks import VENDORS, setting_errors
 
 
 class TapMessages(Tap):
@@ -109,6 +108,33 @@ class TapMessages(Tap):
             description="Convotic source.",
         ),
         th.Property(
+            "request_timeout",
+            th.NumberType(minimum=1),
+            default=60,
+            description="Seconds to wait for a vendor's answer before retrying the request.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType(minimum=0, maximum=100),
+            default=8,
+            description="Retries of one request after a 429, 5xx, timeout, dropped connection or "
+            "unreadable body; then the run stops with the vendor, endpoint and last error.",
+        ),
+        th.Property(
+            "max_retry_wait",
+            th.NumberType(minimum=0),
+            default=300,
+            description="Longest single wait in seconds before a retry, whether asked for by "
+            "Retry-After or computed by exponential backoff (from 1 s, with jitter).",
+        ),
+        th.Property(
+            "rate_limit_window",
+            th.NumberType(exclusive_minimum=0),
+            default=60,
+            description="Seconds over which X-RateLimit-Limit counts (both vendors document "
+            "per minute); requests are paced so that no such span holds more than the limit.",
+        ),
+        th.Property(
             "on_invalid_record",
             th.StringType,
             allowed_values=["quarantine", "fail"],
@@ -125,49 +151,22 @@ class TapMessages(Tap):
             str((self.config.get(vendor) or {}).get("api_key") or "") for vendor in VENDORS
         )
 
+    def pacer(self, vendor: str) -> RatePacer:
+        """The one request budget per vendor that all its streams and workers share."""
+        pacers = self.__dict__.setdefault("_pacers", {})
+        if vendor not in pacers:
+            pacers[vendor] = RatePacer(vendor, float(self.config.get("rate_limit_window", 60)))
+        return t.cast("RatePacer", pacers[vendor])
+
     @override
     def discover_streams(self) -> list[Stream]:
         return [CekatMessagesStream(self), ConvoticMessagesStream(self), QuarantineStream(self)]
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=False) + self._setting_errors()
+        errors = super()._validate_config(raise_errors=False) + setting_errors(self.config)
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
-        return errors
-
-    def _setting_errors(self) -> list[str]:
-        """Checks JSON Schema cannot express, one line each naming the setting."""
-        errors = []
-        start = self.config.get("start_date")
-        if isinstance(start, str):
-            try:
-                timestamps.parse(start)
-            except ValueError:
-                errors.append(f"start_date: {start!r} is not an RFC 3339 timestamp.")
-        for vendor in VENDORS:
-            block = self.config.get(vendor)
-            if not isinstance(block, dict):
-                continue
-            if "api_key" in block and not str(block["api_key"] or "").strip():
-                errors.append(f"{vendor}.api_key is empty: set the key or remove the setting.")
-            url = urlparse(str(block.get("base_url", "")))
-            if url.scheme not in {"http", "https"} or not url.hostname:
-                errors.append(
-                    f"{vendor}.base_url: {block.get('base_url')!r} is not an http(s) URL."
-                )
-        zone = (self.config.get("cekat") or {}).get("timezone")
-        if isinstance(zone, str):
-            try:
-                timestamps.zone(zone)
-            except ValueError as exc:
-                errors.append(str(exc))
-        convotic = self.config.get("convotic") or {}
-        if convotic.get("api_key") and not convotic.get("conversation_ids"):
-            errors.append(
-                "convotic.conversation_ids is empty: list the conversations to extract "
-                "(Convotic's API cannot list them)."
-            )
         return errors
 
     @override  # type: ignore[misc]
@@ -201,10 +200,20 @@ class TapMessages(Tap):
 
     @classmethod
     @override
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+    def invoke(
+        cls,
+        *,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+        **kwargs: t.Any,
+    ) -> None:
         """Run the tap; an actionable failure ends it with its message alone and exit code 1."""
         try:
-            super().invoke(*args, **kwargs)
+            state, catalog = (
+                input_files.checked(state, "state"),
+                input_files.checked(catalog, "catalog"),
+            )
+            super().invoke(state=state, catalog=catalog, **kwargs)
         except TapMessagesError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)

@@ -12,9 +12,19 @@ CEKAT_KEY = "cekat-test-key-0123456789"
 CONVOTIC_KEY = "cvtk_live_test0123456789abcdef"
 
 
+# Retries keep their count but not their real waits: the product waits, the suite need not.
+FAST_RETRIES = {"max_retry_wait": 0.01}
+
+
 def cekat_config(server: ImitationServer, **cekat: t.Any) -> dict[str, t.Any]:
     """A tap config reading Cekat from the imitation."""
-    return {"cekat": {"api_key": CEKAT_KEY, "base_url": server.base_url, **cekat}}
+    return {"cekat": {"api_key": CEKAT_KEY, "base_url": server.base_url, **cekat}, **FAST_RETRIES}
+
+
+def convotic_config(server: ImitationServer, ids: list[str], **convotic: t.Any) -> dict[str, t.Any]:
+    """A tap config reading the given Convotic conversations from the imitation."""
+    block = {"api_key": CONVOTIC_KEY, "base_url": server.base_url, "conversation_ids": ids}
+    return {"convotic": {**block, **convotic}, **FAST_RETRIES}
 
 
 @pytest.fixture

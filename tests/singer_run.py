@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,3 +83,30 @@ def run_tap(
         )
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return TapRun(done.returncode, done.stdout, done.stderr, messages)
+
+
+def kill_after(
+    config: dict[str, t.Any], state: dict[str, t.Any] | None, records: int
+) -> list[dict[str, t.Any]]:
+    """Run the tap, SIGKILL it once `records` RECORDs are out; return the messages it wrote."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "tap_messages.tap"]
+        for name, content in (("config", config), ("state", state)):
+            if content is not None:
+                (Path(tmp) / name).write_text(json.dumps(content))
+                command += [f"--{name}", str(Path(tmp) / name)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+        )
+        messages: list[dict[str, t.Any]] = []
+        seen = 0
+        assert process.stdout is not None
+        for line in process.stdout:
+            messages.append(json.loads(line))
+            seen += messages[-1]["type"] == "RECORD"
+            if seen >= records:
+                process.send_signal(signal.SIGKILL)
+                break
+        process.wait()
+        return messages

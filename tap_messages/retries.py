@@ -1,0 +1,39 @@
+"""How long to wait before retrying: the server's Retry-After when given, else capped backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from email.utils import parsedate_to_datetime
+
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
+BACKOFF_BASE_S = 1.0  # Convotic's docs: exponential backoff starting at 1 s without Retry-After
+
+
+def retry_after(response: requests.Response | None) -> float | None:
+    """Seconds the server asked to wait, from `Retry-After` as seconds or an HTTP-date."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def wait_before_retry(error: BaseException, attempt: int, max_wait: float) -> float:
+    """Retry-After when given, else jittered exponential backoff; never more than max_wait."""
+    asked = retry_after(error.response if isinstance(error, RetriableAPIError) else None)
+    if asked is not None:
+        return min(asked, max_wait)
+    ceiling = min(max_wait, BACKOFF_BASE_S * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)

@@ -1,0 +1,68 @@
+"""Checks of the settings that JSON Schema cannot express; each error names the setting to fix."""
+
+from __future__ import annotations
+
+import ipaddress
+import typing as t
+from urllib.parse import urlparse
+
+from tap_messages import timestamps
+
+VENDORS = ("cekat", "convotic")
+_FILTERS = {
+    "cekat": ("inbox_ids", "conversation_ids"),
+    "convotic": ("conversation_ids", "platform"),
+}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_error(vendor: str, value: t.Any) -> str | None:
+    url = urlparse(str(value))
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        return f"{vendor}.base_url: {value!r} is not an http(s) URL."
+    if url.scheme == "http" and not _is_loopback(url.hostname):
+        return f"{vendor}.base_url: {value!r} would send the API key unencrypted; use https://."
+    return None
+
+
+def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Every problem found, one line each; empty when the settings can be used."""
+    errors = []
+    start = config.get("start_date")
+    if isinstance(start, str):
+        try:
+            timestamps.parse(start)
+        except ValueError:
+            errors.append(f"start_date: {start!r} is not an RFC 3339 timestamp.")
+    for vendor in VENDORS:
+        block = config.get(vendor)
+        if not isinstance(block, dict):
+            continue
+        key = block.get("api_key")
+        if "api_key" in block and not str(key or "").strip():
+            errors.append(f"{vendor}.api_key is empty: set the key or remove the setting.")
+        elif key is None and any(block.get(name) for name in _FILTERS[vendor]):
+            errors.append(f"{vendor}.api_key is missing while other {vendor} settings are set.")
+        if "base_url" in block and (error := _url_error(vendor, block["base_url"])):
+            errors.append(error)
+    zone = (config.get("cekat") or {}).get("timezone")
+    if isinstance(zone, str):
+        try:
+            timestamps.zone(zone)
+        except ValueError as exc:
+            errors.append(str(exc))
+    convotic = config.get("convotic") or {}
+    if convotic.get("api_key") and not convotic.get("conversation_ids"):
+        errors.append(
+            "convotic.conversation_ids is empty: list the conversations to extract "
+            "(Convotic's API cannot list them)."
+        )
+    return errors

@@ -1,0 +1,46 @@
+"""SIGKILL at random points of a sync of both streams; resuming from the last STATE loses none."""
+
+from __future__ import annotations
+
+import random
+
+from imitations import CekatData, ConvoticData
+from tests.conftest import cekat_config, convotic_config
+from tests.singer_run import kill_after, run_tap
+
+KILLS = 24
+
+
+def keys(messages):
+    found = set()
+    for m in messages:
+        if m["type"] == "RECORD" and m["stream"] == "cekat_messages":
+            found.add(("cekat", m["record"]["id"]))
+        elif m["type"] == "RECORD" and m["stream"] == "convotic_messages":
+            found.add((m["record"]["conversationId"], m["record"]["id"]))
+    return found
+
+
+def test_union_of_killed_and_resumed_runs_holds_every_message(serve):
+    cekat = CekatData(n_messages=2500, seed=70, order="newest_first", order_by="updated_at")
+    convotic = ConvoticData(
+        n_conversations=15,
+        messages_per_conversation=200,
+        seed=70,
+        truncate="keep_latest",
+        max_burst=40,
+    )
+    server = serve(cekat=cekat, convotic=convotic)
+    config = {**cekat_config(server), **convotic_config(server, convotic.conversation_ids())}
+    expected = {("cekat", i) for i in cekat.ids()} | convotic.keys()
+    rng = random.Random(70)
+    state, emitted = None, set()
+    for _ in range(KILLS):
+        messages = kill_after(config, state, rng.randint(1, 5400))
+        emitted |= keys(messages)
+        state = next((m["value"] for m in reversed(messages) if m["type"] == "STATE"), state)
+    final = run_tap(config, state)
+    assert final.returncode == 0, final.stderr[-2000:]
+    assert emitted | keys(final.messages) == expected
+    resumed = {k for k in keys(final.messages) if k[0] != "cekat"}
+    assert len(resumed) < len(convotic.keys()), "Convotic resumed mid-way, not from the start"
