@@ -36,9 +36,9 @@ def every(n: int, make: object) -> object:
     return fault
 
 
-def scenario(name: str, fault: object, window: float = 60.0) -> None:
-    cekat = CekatData(n_messages=3000, seed=90)
-    convotic = ConvoticData(n_conversations=20, messages_per_conversation=150, seed=90)
+def scenario(name: str, fault: object, window: float = 60.0, scale: int = 1) -> None:
+    cekat = CekatData(n_messages=3000 * scale, seed=90)
+    convotic = ConvoticData(n_conversations=20 * scale, messages_per_conversation=150, seed=90)
     with ImitationServer(cekat=cekat, convotic=convotic) as server:
         if isinstance(fault, RateLimiter):
             server.rate_limiter = fault
@@ -73,3 +73,4 @@ if __name__ == "__main__":
     scenario("1 in 3 answered 429 (Retry-After: 1)", every(3, too_many))
     scenario("1 in 4 answered 500", every(4, lambda vendor: error_response(vendor, 500)))
     scenario("limit 40 per 10 s enforced", rate_limited(40, 10.0), window=10.0)
+    scenario("limit 50 per 5 s enforced, long run", rate_limited(50, 5.0), window=5.0, scale=5)

@@ -1,4 +1,4 @@
-"""Run the tap as a real process and read its Singer output."""
+"""Run the tap as a real process and read its Singer output; no run may print an API key."""
 
 from __future__ import annotations
 
@@ -62,6 +62,18 @@ class TapRun:
         return count
 
 
+def secrets_of(config: dict[str, t.Any]) -> set[str]:
+    """The API keys in a config (the ones no output may contain)."""
+    keys = {str((config.get(v) or {}).get("api_key") or "") for v in ("cekat", "convotic")}
+    return {k for k in keys if len(k) >= 6}
+
+
+def assert_no_secret(text: str, config: dict[str, t.Any]) -> None:
+    """Fail the test if any key of the config appears in the text."""
+    for secret in secrets_of(config):
+        assert secret not in text, "an API key appeared in the tap's output"
+
+
 def run_tap(
     config: dict[str, t.Any],
     state: dict[str, t.Any] | None = None,
@@ -81,6 +93,7 @@ def run_tap(
         done = subprocess.run(
             command, capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=600
         )
+    assert_no_secret(done.stdout + done.stderr, config)
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return TapRun(done.returncode, done.stdout, done.stderr, messages)
 
@@ -109,4 +122,5 @@ def kill_after(
                 process.send_signal(signal.SIGKILL)
                 break
         process.wait()
+        assert_no_secret(json.dumps(messages), config)
         return messages
