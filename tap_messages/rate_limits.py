@@ -19,6 +19,7 @@ from collections import deque
 
 LOGGER = logging.getLogger("tap-messages")
 UNPACED_LOG = 1_000
+SAFETY = 1.02  # the server's window starts when our first request arrives, a little after send
 
 
 class RatePacer:
@@ -37,7 +38,7 @@ class RatePacer:
         with self._lock:
             now = at = time.monotonic()
             if self._limit is not None and len(self._sent) >= self._limit:
-                at = max(now, self._sent[0] + self.window_s)
+                at = max(now, self._sent[0] + self.window_s * SAFETY)
             self._sent.append(at)
             while len(self._sent) > (self._limit or UNPACED_LOG):
                 self._sent.popleft()
