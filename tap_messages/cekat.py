@@ -69,13 +69,15 @@ class CekatMessagesStream(MessagesStream):
         return updated
 
     @override
-    def messages(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def raw_batches(self, context: Context | None) -> t.Iterator[list[dict[str, t.Any]]]:
         start = self.get_starting_timestamp(context)
         since = format_utc(start) if start else ""
         limit = int(self.settings.get("page_size") or 100)
         params = {"limit": limit, **(context or {})}
         newest_first, previous = True, "\uffff"
-        for page in PageWalk(lambda number: self.fetch({**params, "page": number}), limit):
+        walk = PageWalk(lambda number: self.fetch({**params, "page": number}), limit)
+        for page in walk:
+            fresh = []
             for row in page.rows:
                 updated = self.normalised(row)
                 if updated is not None:
@@ -83,12 +85,32 @@ class CekatMessagesStream(MessagesStream):
                     previous = updated
                     if updated < since:
                         continue
-                checked = self.checked(row)
-                if checked is not None:
-                    yield checked
+                fresh.append(row)
+            yield fresh
             if newest_first and previous < since:
                 self.log(
                     "Cekat serves newest first: stopped at page %d, older than the bookmark",
                     page.number,
                 )
                 return
+            if page.number == 1 and _oldest_first(page.rows):
+                # New rows land on later pages only, so the pages `total_page` promises can be
+                # read side by side. Newest first stays sequential: rows pushed down a page by
+                # new messages must be read after, never before, the page they left.
+                walk.ahead = self.max_concurrency
+
+    @override
+    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any] | None:
+        if context:
+            for key, value in context.items():
+                row.setdefault(key, value)
+        return self.checked(row)
+
+
+def _oldest_first(rows: list[dict[str, t.Any]]) -> bool:
+    """True when a page runs from older to newer messages (by creation, which never moves)."""
+    first, last = (
+        rows[0].get("created_at") if rows else None,
+        rows[-1].get("created_at") if rows else None,
+    )
+    return isinstance(first, str) and isinstance(last, str) and first < last

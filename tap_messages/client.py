@@ -12,18 +12,20 @@ import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
+from tap_messages.concurrency import fan_in
 from tap_messages.errors import InvalidRecordError, TapMessagesError, VendorAPIError
 from tap_messages.rate_limits import RatePacer
+from tap_messages.record_output import RecordOutput
 from tap_messages.retries import wait_before_retry
 from tap_messages.schema_files import SCHEMAS
 from tap_messages.validation import RecordValidator
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
-    from singer_sdk.helpers.types import Context
 
     from tap_messages.quarantine import QuarantineStream
 
@@ -235,11 +237,105 @@ class MessagesStream(RESTStream[t.Any]):
         )
         return None
 
+    # Reading: each stream says how to fetch a partition's rows in order and how to check a row.
+
+    def raw_batches(self, context: Context | None) -> t.Iterator[list[dict[str, t.Any]]]:
+        """A partition's vendor rows, in order, a batch per answer; safe to run in a worker."""
+        raise NotImplementedError
+
+    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any] | None:
+        """The row as a checked record, or None once quarantined."""
+        raise NotImplementedError
+
+    @property
+    def max_concurrency(self) -> int:
+        """Requests in flight at once for this stream."""
+        return int(self.config.get("max_concurrency", 4))
+
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """Read this source only when its key is set (a dry run selects every stream)."""
-        return self.messages(context) if self.settings.get("api_key") else ()
+        """Checked records of one partition (the SDK's own loop; see `_sync_records`)."""
+        if not self.settings.get("api_key"):
+            return
+        for batch in self.raw_batches(context):
+            for row in batch:
+                if (record := self.prepare(row, context)) is not None:
+                    yield record
 
-    def messages(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The vendor's validated records for one partition."""
-        raise NotImplementedError
+    @override
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> t.Generator[dict[str, t.Any], t.Any, t.Any]:
+        """The per-record path, batched: partitions fetched concurrently, one writer thread.
+
+        Bookmarks advance once per batch, from its newest record, through the SDK's own state
+        manager, so STATE means what it always meant. Stream maps, flattening and record limits
+        (dry runs) take the SDK's own loop instead.
+        """
+        if (
+            not write_messages
+            or self.ABORT_AT_RECORD_COUNT is not None
+            or self.config.get("stream_maps")
+            or self.config.get("flattening_enabled")
+            or not self.settings.get("api_key")
+        ):
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        partitions: list[Context | None] = list(self.partitions or [])
+        contexts = [context] if context else (partitions or [None])
+        self._starts = {_key(c): self._bookmark_or_start_date(c) for c in contexts}
+        if not self.is_sorted:
+            for partition in contexts:
+                if partition:
+                    signpost = self.get_replication_key_signpost(partition)
+                    self._write_replication_key_signpost(partition, signpost)
+        output, key = RecordOutput(self), str(self.replication_key)
+        newest: t.Callable[[list[dict[str, t.Any]]], dict[str, t.Any]] = (
+            (lambda records: records[-1])
+            if self.is_sorted
+            else (lambda records: max(records, key=lambda r: r[key]))
+        )
+        unsaved = 0
+        with self.get_record_counter() as counter, self.get_sync_timer():
+            for partition, batch in fan_in(contexts, self.raw_batches, self.max_concurrency):
+                records = [r for row in batch if (r := self.prepare(row, partition)) is not None]
+                if not records:
+                    continue
+                output.write(records)
+                self.state_manager.increment_state(
+                    newest(records), context=partition, replication_key=key
+                )
+                self.state_manager.is_flushed = False
+                counter.increment(len(records))
+                unsaved += len(records)
+                if unsaved >= self.STATE_MSG_FREQUENCY:
+                    self._write_state_message()
+                    unsaved = 0
+            for partition in contexts:
+                if partition:
+                    self._finalize_state(self.get_context_state(partition))
+        if not context:
+            self._finalize_state(self.stream_state)
+        self._write_state_message()
+
+    def _bookmark_or_start_date(self, context: Context | None) -> t.Any | None:
+        """The later of the partition's bookmark and start_date, as the SDK would pick."""
+        state = self.get_context_state(context)
+        ours = state.get("replication_key") == self.replication_key
+        value = state.get("replication_key_value") if ours else None
+        start_date = self.config.get("start_date")
+        if value and start_date:
+            return self.compare_start_date(value, start_date)
+        return value or start_date
+
+    @override
+    def get_starting_replication_key_value(self, context: Context | None) -> t.Any | None:
+        """The partition's start, computed once per sync before workers read it."""
+        starts = getattr(self, "_starts", None)
+        if starts is not None and _key(context) in starts:
+            return starts[_key(context)]
+        return super().get_starting_replication_key_value(context)
+
+
+def _key(context: Context | None) -> tuple[tuple[str, t.Any], ...]:
+    return tuple(sorted((context or {}).items()))

@@ -94,21 +94,20 @@ class ConvoticMessagesStream(MessagesStream):
         return Answer(messages, total if isinstance(total, int) else None)
 
     @override
-    def messages(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def raw_batches(self, context: Context | None) -> t.Iterator[list[dict[str, t.Any]]]:
         if not context:
             return
         conversation = str(context["conversationId"])
 
         def on_burst(moment: dt.datetime, limit: int, total: int | None) -> None:
-            missing = f"up to {total - limit}" if total is not None else "an unknown number of"
             self.logger.warning(
                 "Convotic conversation %s: %s messages share the instant %s, more than the "
                 "API returns at once (%d); %s messages at that instant may be missing.",
                 conversation,
-                total if total is not None else "more than {limit}",
+                total if total is not None else f"more than {limit}",
                 iso_param(moment),
                 limit,
-                missing,
+                f"up to {total - limit}" if total is not None else "an unknown number of",
             )
 
         walk = WindowWalk(
@@ -120,13 +119,7 @@ class ConvoticMessagesStream(MessagesStream):
             on_burst=on_burst,
         )
         try:
-            for message in walk:
-                if (stamp := to_utc_or_none(message.get("timestamp"))) is not None:
-                    message["timestamp"] = stamp
-                message.setdefault("conversationId", conversation)
-                checked = self.checked(message)
-                if checked is not None:
-                    yield checked
+            yield from walk
         except VendorAPIError as exc:
             if exc.status != 404:
                 raise
@@ -136,3 +129,11 @@ class ConvoticMessagesStream(MessagesStream):
                 "convotic.conversation_ids.",
                 conversation,
             )
+
+    @override
+    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any] | None:
+        if (stamp := to_utc_or_none(row.get("timestamp"))) is not None:
+            row["timestamp"] = stamp
+        if context:
+            row.setdefault("conversationId", context["conversationId"])
+        return self.checked(row)

@@ -12,6 +12,7 @@ nothing new stops the walk with an error instead.
 from __future__ import annotations
 
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tap_messages.errors import TapMessagesError
@@ -27,6 +28,7 @@ class Page:
     number: int
     rows: list[dict[str, t.Any]]
     says_more: bool
+    total_page: int | None = None
 
 
 def read_page(number: int, payload: t.Any, rows_before: int) -> Page:
@@ -43,22 +45,41 @@ def read_page(number: int, payload: t.Any, rows_before: int) -> Page:
     says_more = (isinstance(total_page, int) and number < total_page) or (
         isinstance(total_items, int) and rows_before + len(rows) < total_items
     )
-    return Page(number, rows, says_more)
+    return Page(number, rows, says_more, total_page if isinstance(total_page, int) else None)
 
 
 @dataclass
 class PageWalk:
-    """Yields pages until the API is exhausted; the caller may stop early by breaking out."""
+    """Yields pages until the API is exhausted; the caller may stop early by breaking out.
+
+    With `ahead` above 1 (the caller's call, once it knows the served order allows it), pages up
+    to `total_page` are requested that many at a time; past it the walk goes one page at a time.
+    """
 
     fetch: Fetch
     limit: int
+    ahead: int = 1
     _previous: set[t.Any] = field(default_factory=set)
 
     def __iter__(self) -> t.Iterator[Page]:
         """Walk pages 1, 2, ...; each page's rows exclude repeats from the page before."""
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="cekat-page") as pool:
+            queued: dict[int, Future[t.Any]] = {}
+            try:
+                yield from self._walk(pool, queued)
+            finally:
+                for future in queued.values():
+                    future.cancel()
+
+    def _walk(self, pool: ThreadPoolExecutor, queued: dict[int, Future[t.Any]]) -> t.Iterator[Page]:
         number, rows_before, stalled = 1, 0, 0
         while True:
-            page = read_page(number, self.fetch(number), rows_before)
+            payload = queued.pop(number).result() if number in queued else self.fetch(number)
+            page = read_page(number, payload, rows_before)
+            promised = page.total_page or 0
+            for later in range(number + 1, min(promised, number + self.ahead - 1) + 1):
+                if later not in queued:
+                    queued[later] = pool.submit(self.fetch, later)
             if not page.rows:
                 return
             seen = {(row.get("id"), row.get("updated_at")) for row in page.rows}
@@ -73,7 +94,7 @@ class PageWalk:
                 )
                 raise TapMessagesError(msg)
             self._previous = seen
-            yield Page(number, fresh, page.says_more)
+            yield Page(number, fresh, page.says_more, page.total_page)
             if len(page.rows) < self.limit and not page.says_more:
                 return
             number, rows_before = number + 1, rows_before + len(page.rows)

@@ -135,6 +135,14 @@ class TapMessages(Tap):
             "per minute); requests are paced so that no such span holds more than the limit.",
         ),
         th.Property(
+            "max_concurrency",
+            th.IntegerType(minimum=1, maximum=64),
+            default=4,
+            description="Requests in flight at once per stream (Convotic conversations, or "
+            "Cekat pages once the page count is known and the order allows); all share the "
+            "vendor's rate-limit pacing.",
+        ),
+        th.Property(
             "on_invalid_record",
             th.StringType,
             allowed_values=["quarantine", "fail"],

@@ -72,7 +72,7 @@ class TruncationEnd:
 
 @dataclass
 class WindowWalk:
-    """Yields each message of [start, end] once, in time order; see the module docstring."""
+    """Yields each message of [start, end] once, in time order, in batches; see the module docs."""
 
     fetch: Fetch
     limit: int
@@ -82,8 +82,8 @@ class WindowWalk:
     on_burst: OnBurst
     requests: int = 0
 
-    def __iter__(self) -> t.Iterator[Message]:
-        """Walk the whole range."""
+    def __iter__(self) -> t.Iterator[list[Message]]:
+        """Walk the whole range, one batch of messages per answer used."""
         return self._walk(self.start, self.end, set())
 
     def _get(self, lo: dt.datetime, hi: dt.datetime) -> Answer:
@@ -92,12 +92,12 @@ class WindowWalk:
 
     def _walk(
         self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any]
-    ) -> t.Iterator[Message]:
+    ) -> t.Iterator[list[Message]]:
         """Earliest-kept steps forward from lo; a latest-kept server hands over to `_backwards`."""
         while lo <= hi:
             answer = self._get(lo, hi)
             if not answer.is_cut(self.limit):
-                yield from _unseen(answer.messages, lo, done_at_lo)
+                yield _unseen(answer.messages, lo, done_at_lo)
                 return
             first, last = _span(answer.messages, lo)
             if first == last:
@@ -106,18 +106,18 @@ class WindowWalk:
                 if last > lo:
                     yield from self._walk(lo, last - TICK, done_at_lo)
                     done_at_lo = set()
-                yield from _unseen(answer.messages, last, done_at_lo)
+                yield _unseen(answer.messages, last, done_at_lo)
                 lo, done_at_lo = last + TICK, set()
                 continue
             if self._keeps_latest(lo, first, answer):
                 yield from self._backwards(lo, hi, done_at_lo, answer)
                 return
-            yield from _unseen(answer.messages, lo, done_at_lo)
+            yield _unseen(answer.messages, lo, done_at_lo)
             lo, done_at_lo = last, {m.get("id") for m in answer.messages if instant(m) == last}
 
     def _backwards(
         self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any], answer: Answer
-    ) -> t.Iterator[Message]:
+    ) -> t.Iterator[list[Message]]:
         """Latest-kept: peel complete slices off the top until the rest fits in one answer."""
         slices: list[tuple[dt.datetime, dt.datetime, list[Message] | None]] = []
         buffered = 0
@@ -138,12 +138,12 @@ class WindowWalk:
                 break
             answer = self._get(lo, hi)
         else:
-            yield from _unseen(answer.messages, lo, done_at_lo)
+            yield _unseen(answer.messages, lo, done_at_lo)
         for floor, top, messages in reversed(slices):
             if messages is None:
                 yield from self._walk(floor + TICK, top, set())
             else:
-                yield from messages
+                yield messages
 
     def _keeps_latest(self, lo: dt.datetime, first: dt.datetime, answer: Answer) -> bool:
         """Learn the server's truncation end from the first cut answer, with one probe.

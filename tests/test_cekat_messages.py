@@ -41,7 +41,7 @@ def test_full_sync_emits_every_message_in_either_served_order(serve, order, orde
     assert bookmark["replication_key_value"].endswith("+00:00")
     assert "progress_markers" not in bookmark
     pages = pages_requested(server)
-    assert pages == list(range(1, len(pages) + 1)), "each page requested once, in order"
+    assert sorted(pages) == list(range(1, len(pages) + 1)), "each page requested once"
     assert len(pages) == 3000 // 100 + 1, "30 full pages and the empty one that proves the end"
 
 
@@ -64,8 +64,9 @@ def test_wrong_total_page_neither_cuts_nor_loops(serve, skew):
     run = run_tap(cekat_config(server))
     assert {r["id"] for r in run.records(STREAM)} == data.ids()
     pages = pages_requested(server)
-    assert pages == list(range(1, len(pages) + 1))
-    assert len(pages) <= 12
+    assert sorted(pages) == list(range(1, len(pages) + 1))
+    # 11 pages hold the data; read-ahead may ask for up to max_concurrency - 1 promised pages more
+    assert len(pages) <= 11 + 3
 
 
 def test_server_that_caps_limit_below_page_size_loses_nothing(serve):

@@ -74,7 +74,7 @@ FAULTS: dict[str, tuple[t.Callable[[str], t.Any], str | None]] = {
     "deprecation-header": (deprecated, None),
     "500-forever": (
         lambda v: every_nth(1, error_response(v, 500)),
-        "gave up after 4 attempts (max_retries=3); last error: {Vendor} answered HTTP 500",
+        "gave up after 9 attempts (max_retries=8); last error: {Vendor} answered HTTP 500",
     ),
     "401": (
         lambda v: every_nth(1, error_response(v, 401, "Not authenticated")),
@@ -134,7 +134,7 @@ def scenario(serve, vendor: str, fault: t.Any):
 def test_fault(serve, vendor, fault_id):
     make_fault, error = FAULTS[fault_id]
     server, config, expected, keys = scenario(serve, vendor, make_fault(vendor))
-    config = {**config, "max_retries": 3, "request_timeout": 1}
+    config = {**config, "request_timeout": 1}
     if fault_id == "rate-limit-headers":
         config["max_retry_wait"] = 2.0
     run = run_tap(config)

@@ -64,7 +64,7 @@ def walk(timeline: Timeline, bursts: list) -> tuple[list[dict], WindowWalk]:
         truncation=TruncationEnd(),
         on_burst=lambda moment, limit, total: bursts.append((moment, total)),
     )
-    return list(walker), walker
+    return [message for batch in walker for message in batch], walker
 
 
 @settings(max_examples=400, deadline=None)

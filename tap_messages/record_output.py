@@ -1,0 +1,44 @@
+"""RECORD messages written in batches, without singer-sdk's per-record message objects.
+
+The SDK builds a message object per record, prunes and conforms it, and flushes stdout after
+each; here a batch of checked records is serialised with msgspec into one write. The bytes are
+the same Singer RECORD messages. Writes go to the same buffer the SDK's writer flushes, so
+SCHEMA, RECORD and STATE keep their order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import typing as t
+
+import msgspec
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
+
+class RecordOutput:
+    """Writes one stream's records; prunes deselected properties only when there are some."""
+
+    def __init__(self, stream: Stream) -> None:
+        """Precompute what every record of the stream shares."""
+        self.stream = stream
+        self._encode = msgspec.json.Encoder().encode
+        self._prefix = b'{"type":"RECORD","stream":' + self._encode(stream.name) + b',"record":'
+        properties = stream.schema.get("properties", {})
+        self._prune = any(not stream.mask.get(("properties", name), True) for name in properties)
+
+    def write(self, records: list[dict[str, t.Any]]) -> None:
+        """Serialise and write a batch; `time_extracted` is when the batch is written."""
+        now = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        suffix = b',"time_extracted":"' + now.encode() + b'"}\n'
+        prefix, encode, out = self._prefix, self._encode, bytearray()
+        for record in records:
+            if self._prune:
+                pop_deselected_record_properties(record, self.stream.schema, self.stream.mask)
+            out += prefix
+            out += encode(record)
+            out += suffix
+        sys.stdout.buffer.write(out)
