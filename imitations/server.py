@@ -124,6 +124,7 @@ class ImitationServer(ThreadingHTTPServer):
         self.rate_limiter = rate_limiter or RateLimiter(1000, 60.0, enforce=False)
         self.requests = RequestLog()
         self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
+        self.prepared: dict[str, Response] | None = None  # set to {} to serve repeats from memory
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -207,7 +208,12 @@ class ImitationServer(ThreadingHTTPServer):
             handler.rfile.read(length)
         if self.latency_s:
             time.sleep(self.latency_s)
-        response = self._respond(req, vendor, method)
+        if self.prepared is not None and handler.path in self.prepared:
+            response = self.prepared[handler.path]
+        else:
+            response = self._respond(req, vendor, method)
+            if self.prepared is not None and response.status == 200:
+                self.prepared[handler.path] = response
         req.status = response.status
         handler.send(response)
         if self.after_request is not None:

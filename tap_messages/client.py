@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import typing as t
 from functools import cached_property
 from urllib.parse import unquote, urlparse
 
+import msgspec
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.exceptions import RetriableAPIError
@@ -72,7 +74,16 @@ class MessagesStream(RESTStream[t.Any]):
         # A STATE message repeats every partition's bookmark: space them out as partitions grow,
         # so STATE output per record stays constant however many conversations there are.
         self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
-        self.requests_session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
+        session = self.requests_session
+        session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
+        if self.settings.get("base_url"):
+            # requests re-reads proxy variables and ~/.netrc on every request (about half its
+            # cost per request here); read the environment once instead, to the same effect.
+            session.proxies = requests.utils.get_environ_proxies(self.url_base)
+            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+                "CURL_CA_BUNDLE", True
+            )
+            session.trust_env = False
         self._deprecation_logged = False
 
     @property
@@ -124,8 +135,8 @@ class MessagesStream(RESTStream[t.Any]):
         self.pacer.observe(response.headers)
         self._note_deprecation(response)
         try:
-            return response.json()
-        except ValueError as exc:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
             msg = f"{self.vendor} sent a body that is not JSON (HTTP {response.status_code})"
             raise RetriableAPIError(msg, response) from exc
 
@@ -210,6 +221,11 @@ class MessagesStream(RESTStream[t.Any]):
         """The compiled validator for this stream's schema."""
         return RecordValidator(self.schema)
 
+    @cached_property
+    def is_valid(self) -> t.Callable[[t.Any], bool]:
+        """The compiled check itself, looked up once: it runs for every record."""
+        return self.validator.is_valid
+
     @property
     def quarantine(self) -> QuarantineStream:
         """Where records that fail validation go."""
@@ -217,7 +233,7 @@ class MessagesStream(RESTStream[t.Any]):
 
     def checked(self, record: dict[str, t.Any]) -> dict[str, t.Any] | None:
         """The record if valid; otherwise quarantine it (None) or stop the run, per config."""
-        if self.validator.is_valid(record):
+        if self.is_valid(record):
             return record
         errors = self.validator.errors(record)
         if self.config.get("on_invalid_record", "quarantine") == "fail":
@@ -297,20 +313,26 @@ class MessagesStream(RESTStream[t.Any]):
         )
         unsaved = 0
         with self.get_record_counter() as counter, self.get_sync_timer():
-            for partition, batch in fan_in(contexts, self.raw_batches, self.max_concurrency):
-                records = [r for row in batch if (r := self.prepare(row, partition)) is not None]
-                if not records:
-                    continue
-                output.write(records)
-                self.state_manager.increment_state(
-                    newest(records), context=partition, replication_key=key
-                )
-                self.state_manager.is_flushed = False
-                counter.increment(len(records))
-                unsaved += len(records)
-                if unsaved >= self.STATE_MSG_FREQUENCY:
-                    self._write_state_message()
-                    unsaved = 0
+            try:
+                for partition, batch in fan_in(contexts, self.raw_batches, self.max_concurrency):
+                    records = [
+                        r for row in batch if (r := self.prepare(row, partition)) is not None
+                    ]
+                    if not records:
+                        continue
+                    output.write(records)
+                    self.state_manager.increment_state(
+                        newest(records), context=partition, replication_key=key
+                    )
+                    self.state_manager.is_flushed = False
+                    counter.increment(len(records))
+                    unsaved += len(records)
+                    if unsaved >= self.STATE_MSG_FREQUENCY:
+                        output.flush()
+                        self._write_state_message()
+                        unsaved = 0
+            finally:
+                output.flush()
             for partition in contexts:
                 if partition:
                     self._finalize_state(self.get_context_state(partition))

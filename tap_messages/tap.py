@@ -18,6 +18,7 @@ from tap_messages.convotic import ConvoticMessagesStream
 from tap_messages.errors import TapMessagesError
 from tap_messages.quarantine import QuarantineStream
 from tap_messages.rate_limits import RatePacer
+from tap_messages.record_output import StateOutput
 from tap_messages.setting_checks import VENDORS, setting_errors
 
 
@@ -155,6 +156,7 @@ class TapMessages(Tap):
     @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        self._state_writer = StateOutput()
         redaction.install(
             str((self.config.get(vendor) or {}).get("api_key") or "") for vendor in VENDORS
         )

@@ -7,25 +7,52 @@ import typing as t
 from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def _read(value: str) -> dt.datetime:
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    return dt.datetime.fromisoformat(value)
 
 
 def parse(value: str, naive_zone: dt.tzinfo = UTC) -> dt.datetime:
     """Parse ISO 8601 (space or T, optional Z or offset); naive values are in naive_zone."""
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    parsed = dt.datetime.fromisoformat(value)
+    parsed = _read(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=naive_zone)
 
 
 def format_utc(moment: dt.datetime) -> str:
     """Render an aware datetime in the tap's single output format, always with microseconds."""
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def to_utc(value: str, naive_zone: dt.tzinfo = UTC) -> str:
-    """Normalise a vendor timestamp string to the tap's UTC format."""
-    return format_utc(parse(value, naive_zone))
+    """Normalise a vendor timestamp string to the tap's UTC format (per record: kept cheap)."""
+    if (  # Convotic's own form, 2026-03-30T14:20:00Z, needs no date arithmetic
+        len(value) == 20
+        and value[19] == "Z"
+        and value[:19].replace("-", "").replace(":", "").replace("T", "").isdigit()
+    ):
+        return value[:19] + ".000000+00:00"
+    moment = _read(value)
+    if moment.tzinfo is None:
+        offset = _offset(naive_zone, moment)
+        return (moment - offset).isoformat(timespec="microseconds") + "+00:00"
+    return format_utc(moment)
+
+
+_OFFSETS: dict[tuple[dt.tzinfo, int, int, int, int], dt.timedelta] = {}
+
+
+def _offset(zone: dt.tzinfo, moment: dt.datetime) -> dt.timedelta:
+    """The zone's UTC offset for the hour of a naive time; zones change offset on the hour."""
+    key = (zone, moment.year, moment.month, moment.day, moment.hour)
+    found = _OFFSETS.get(key)
+    if found is None:
+        if len(_OFFSETS) > 100_000:
+            _OFFSETS.clear()
+        found = _OFFSETS[key] = moment.replace(tzinfo=zone).utcoffset() or dt.timedelta(0)
+    return found
 
 
 def to_utc_or_none(value: t.Any, naive_zone: dt.tzinfo = UTC) -> str | None:

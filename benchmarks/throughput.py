@@ -1,0 +1,231 @@
+"""Throughput, concurrency, rate-limit and scale figures of tap-messages, against the imitations.
+
+One command: `make benchmark` (or `.venv/bin/python benchmarks/throughput.py [--quick]`).
+Each figure is the median of several runs; the tap's output goes to a file, read afterwards.
+The bare loop replays the same requests with requests + json and writes each record as a JSON
+line: the reference for what the machine and the loopback server allow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
+from imitations.faults import RateLimiter  # noqa: E402
+
+CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789abcdef"
+UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
+
+
+def run_tap(config: dict) -> dict:
+    """One tap run; its records, wall seconds, peak RSS and final STATE size."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "config.json").write_text(json.dumps(config))
+        out = Path(tmp) / "out.jsonl"
+        started = time.perf_counter()
+        with out.open("wb") as sink:
+            done = subprocess.run(
+                [
+                    "/usr/bin/time",
+                    "-f",
+                    "%M",
+                    sys.executable,
+                    "-m",
+                    "tap_messages.tap",
+                    "--config",
+                    f"{tmp}/config.json",
+                ],
+                stdout=sink,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
+        seconds = time.perf_counter() - started
+        records = int(
+            subprocess.run(
+                ["grep", "-c", '"type":"RECORD"', str(out)], capture_output=True, text=True
+            ).stdout
+            or 0
+        )
+        last_state = subprocess.run(
+            f'grep \'"type":"STATE"\' {out} | tail -n 1', shell=True, capture_output=True, text=True
+        ).stdout.strip()
+    state_bytes = len(json.dumps(json.loads(last_state)["value"], separators=(",", ":")))
+    peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+    return {"records": records, "seconds": seconds, "rss_mb": peak_mb, "state_bytes": state_bytes}
+
+
+def bare_loop(urls: list[tuple[str, dict]]) -> tuple[int, float]:
+    """Replay the tap's requests with requests + json; records written as lines to /dev/null."""
+    session, count = requests.Session(), 0
+    started = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        for url, headers in urls:
+            body = session.get(url, headers=headers, timeout=60).json()
+            for record in body.get("data") or body.get("messages") or []:
+                sink.write(json.dumps(record) + "\n")
+                count += 1
+    return count, time.perf_counter() - started
+
+
+def config_for(
+    stream: str, server: ImitationServer, convotic: ConvoticData | None, **extra: object
+) -> dict:
+    if stream == "cekat_messages":
+        return {"cekat": {"api_key": CEKAT_KEY, "base_url": server.base_url}, **extra}
+    assert convotic is not None
+    return {
+        "convotic": {
+            "api_key": CONVOTIC_KEY,
+            "base_url": server.base_url,
+            "conversation_ids": convotic.conversation_ids(),
+        },
+        **extra,
+    }
+
+
+def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
+    print(f"\n## Zero latency, prepared pages, validation on (median of {runs} runs)\n")
+    print(
+        "| stream | records | requests | req/record | tap rec/s | bare rec/s | ratio | peak RSS MB |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    cekat = CekatData(n_messages=cekat_n, seed=1)
+    convotic = ConvoticData(
+        n_conversations=conversations, messages_per_conversation=per, seed=1, max_burst=5
+    )
+    with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
+        server.prepared = {}
+        for stream in ("cekat_messages", "convotic_messages"):
+            config = config_for(stream, server, convotic)
+            server.requests.clear()
+            run_tap(config)  # warm-up: fills the prepared answers
+            requested = server.requests.snapshot()
+            key = (
+                {"x-api-key": CONVOTIC_KEY}
+                if stream == "convotic_messages"
+                else {"api_key": CEKAT_KEY}
+            )
+            urls = [
+                (
+                    server.base_url
+                    + r.path
+                    + "?"
+                    + "&".join(f"{k}={v[0]}" for k, v in r.params.items()),
+                    key,
+                )
+                for r in requested
+            ]
+            taps = [run_tap(config) for _ in range(runs)]
+            bares = [bare_loop(urls) for _ in range(runs)]
+            tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
+            bare_rate = statistics.median(n / s for n, s in bares)
+            records = taps[0]["records"]
+            print(
+                f"| {stream} | {records} | {len(requested)} | {len(requested) / records:.4f} | "
+                f"{tap_rate:,.0f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
+                f"{statistics.median(t['rss_mb'] for t in taps):.0f} |"
+            )
+
+
+def latency(runs: int, conversations: int, per: int, latency_ms: float, width: int) -> None:
+    print(
+        f"\n## {latency_ms:.0f} ms latency, {conversations} conversations x {per}, "
+        f"max_concurrency {width} (median of {runs} runs)\n"
+    )
+    convotic = ConvoticData(
+        n_conversations=conversations, messages_per_conversation=per, seed=2, max_burst=5
+    )
+    with ImitationServer(
+        convotic=convotic, latency_s=latency_ms / 1000, rate_limiter=UNLIMITED
+    ) as server:
+        config = config_for("convotic_messages", server, convotic, max_concurrency=width)
+        results = []
+        for _ in range(runs):
+            server.requests.clear()
+            results.append((run_tap(config), len(server.requests)))
+        seconds = statistics.median(r["seconds"] for r, _ in results)
+        requests_made = results[0][1]
+        bound = requests_made * latency_ms / 1000 / width
+        print(
+            f"records {results[0][0]['records']}, requests {requests_made}, wall {seconds:.2f} s, "
+            f"bound requests x latency / {width} = {bound:.2f} s, ratio {seconds / bound:.2f}"
+        )
+
+
+def rate_limited(limit: int, window: float, conversations: int, per: int, width: int) -> None:
+    print(
+        f"\n## Rate limit {limit} per {window:.0f} s enforced by the server, "
+        f"max_concurrency {width}\n"
+    )
+    convotic = ConvoticData(
+        n_conversations=conversations, messages_per_conversation=per, seed=3, max_burst=5
+    )
+    limiter = RateLimiter(limit, window, enforce=True)
+    with ImitationServer(convotic=convotic, rate_limiter=limiter) as server:
+        config = config_for(
+            "convotic_messages", server, convotic, max_concurrency=width, rate_limit_window=window
+        )
+        result = run_tap(config)
+        statuses = [r.status for r in server.requests]
+        ideal = len(statuses) / (limit / window)
+        print(
+            f"records {result['records']}, requests {len(statuses)}, 429s {statuses.count(429)} "
+            f"({statuses.count(429) / len(statuses):.2%}), wall {result['seconds']:.1f} s, "
+            f"requests / R = {ideal:.1f} s, ratio {result['seconds'] / ideal:.2f}"
+        )
+
+
+def scale(conversations: int, per: int, width: int) -> None:
+    print(f"\n## Scale: {conversations} conversations x {per} messages, max_concurrency {width}\n")
+    convotic = ConvoticData(
+        n_conversations=conversations, messages_per_conversation=per, seed=4, max_burst=5
+    )
+    with ImitationServer(convotic=convotic, rate_limiter=UNLIMITED) as server:
+        result = run_tap(config_for("convotic_messages", server, convotic, max_concurrency=width))
+        print(
+            f"records {result['records']}, wall {result['seconds']:.1f} s, "
+            f"{result['records'] / result['seconds']:,.0f} rec/s, peak RSS {result['rss_mb']:.0f} MB, "
+            f"final STATE {result['state_bytes']:,} bytes = "
+            f"{result['state_bytes'] / conversations:.0f} bytes per conversation"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
+    args = parser.parse_args()
+    runs = 1 if args.quick else 3
+    print(
+        f"# tap-messages benchmark ({platform.python_version()}, {os.cpu_count()} cores, "
+        f"{platform.machine()})"
+    )
+    if args.quick:
+        zero_latency(runs, 20_000, 80, 250)
+        latency(runs, 40, 250, 50, 8)
+        rate_limited(20, 1.0, 30, 400, 8)
+        scale(1000, 100, 8)
+    else:
+        zero_latency(runs, 150_000, 600, 250)
+        latency(runs, 200, 250, 50, 8)
+        rate_limited(20, 1.0, 60, 1000, 8)
+        scale(10_000, 100, 8)
+
+
+if __name__ == "__main__":
+    main()
