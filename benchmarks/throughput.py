@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
 from imitations.faults import RateLimiter  # noqa: E402
+from imitations.prepared import PreparedServer  # noqa: E402
 
 CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789abcdef"
 UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
@@ -109,13 +111,14 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
     convotic = ConvoticData(
         n_conversations=conversations, messages_per_conversation=per, seed=1, max_burst=5
     )
-    with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
-        server.prepared = {}
-        for stream in ("cekat_messages", "convotic_messages"):
-            config = config_for(stream, server, convotic)
-            server.requests.clear()
-            run_tap(config)  # warm-up: fills the prepared answers
-            requested = server.requests.snapshot()
+    for stream in ("cekat_messages", "convotic_messages"):
+        with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
+            server.prepared = {}
+            run_tap(config_for(stream, server, convotic))  # warm-up: records every answer
+            targets = [(r.path, r.params) for r in server.requests.snapshot()]
+            answers = dict(server.prepared)
+        with PreparedServer(answers) as prepared:
+            config = config_for(stream, prepared, convotic)  # type: ignore[arg-type]
             key = (
                 {"x-api-key": CONVOTIC_KEY}
                 if stream == "convotic_messages"
@@ -123,24 +126,24 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
             )
             urls = [
                 (
-                    server.base_url
-                    + r.path
+                    prepared.base_url
+                    + path
                     + "?"
-                    + "&".join(f"{k}={v[0]}" for k, v in r.params.items()),
+                    + urlencode([(k, v[0]) for k, v in params.items()]),
                     key,
                 )
-                for r in requested
+                for path, params in targets
             ]
             taps = [run_tap(config) for _ in range(runs)]
             bares = [bare_loop(urls) for _ in range(runs)]
-            tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
-            bare_rate = statistics.median(n / s for n, s in bares)
-            records = taps[0]["records"]
-            print(
-                f"| {stream} | {records} | {len(requested)} | {len(requested) / records:.4f} | "
-                f"{tap_rate:,.0f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
-                f"{statistics.median(t['rss_mb'] for t in taps):.0f} |"
-            )
+        tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
+        bare_rate = statistics.median(n / s for n, s in bares)
+        records = taps[0]["records"]
+        print(
+            f"| {stream} | {records} | {len(targets)} | {len(targets) / records:.4f} | "
+            f"{tap_rate:,.0f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
+            f"{statistics.median(t['rss_mb'] for t in taps):.0f} |"
+        )
 
 
 def latency(runs: int, conversations: int, per: int, latency_ms: float, width: int) -> None:

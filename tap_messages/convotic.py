@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+import zlib
 
 from singer_sdk.helpers.types import Context
 from singer_sdk.streams._state import StreamStateManager
@@ -12,11 +13,16 @@ from typing_extensions import override
 from tap_messages.client import MessagesStream
 from tap_messages.errors import TapMessagesError, VendorAPIError
 from tap_messages.partition_state import IndexedStateManager
-from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk
+from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk, instant
 from tap_messages.timestamps import UTC, to_utc_or_none
 
 LIMIT = 100
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def shard_of(conversation: str, count: int) -> int:
+    """The shard a conversation belongs to: stable across runs, machines and Python versions."""
+    return zlib.crc32(conversation.encode()) % count
 
 
 def iso_param(moment: dt.datetime) -> str:
@@ -69,8 +75,13 @@ class ConvoticMessagesStream(MessagesStream):
     @property
     @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
-        ids = self.settings.get("conversation_ids") or []
-        return [{"conversationId": cid} for cid in dict.fromkeys(ids)] or None
+        ids = dict.fromkeys(self.settings.get("conversation_ids") or [])
+        count, index = (
+            int(self.settings.get("shard_count", 1)),
+            int(self.settings.get("shard_index", 0)),
+        )
+        mine = [cid for cid in ids if count == 1 or shard_of(cid, count) == index]
+        return [{"conversationId": cid} for cid in mine] or None
 
     def window(self, conversation: str, lo: dt.datetime, hi: dt.datetime) -> Answer:
         """One request for the conversation's messages in [lo, hi]."""
@@ -88,6 +99,15 @@ class ConvoticMessagesStream(MessagesStream):
             msg = (
                 f"Convotic's answer for conversation {conversation} is not the documented shape "
                 "({messages: [...], conversationId, total, limit}); is convotic.base_url right?"
+            )
+            raise TapMessagesError(msg)
+        outside = [m for m in messages if (when := instant(m)) is not None and not lo <= when <= hi]
+        if outside:
+            msg = (
+                f"Convotic answered conversation {conversation} with messages outside the "
+                f"requested window [{iso_param(lo)}, {iso_param(hi)}] (e.g. at "
+                f"{outside[0].get('timestamp')}); without working from/to bounds it cannot be "
+                "read completely."
             )
             raise TapMessagesError(msg)
         total = payload.get("total")

@@ -60,6 +60,11 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         except ValueError as exc:
             errors.append(str(exc))
     convotic = config.get("convotic") or {}
+    if int(convotic.get("shard_index", 0)) >= int(convotic.get("shard_count", 1)):
+        errors.append(
+            f"convotic.shard_index {convotic.get('shard_index')} must be below "
+            f"convotic.shard_count {convotic.get('shard_count', 1)}."
+        )
     if convotic.get("api_key") and not convotic.get("conversation_ids"):
         errors.append(
             "convotic.conversation_ids is empty: list the conversations to extract "

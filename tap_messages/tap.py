@@ -101,6 +101,20 @@ class TapMessages(Tap):
                     "since the API cannot list them.",
                 ),
                 th.Property(
+                    "shard_count",
+                    th.IntegerType(minimum=1),
+                    default=1,
+                    description="Split conversation_ids across this many tap processes (each "
+                    "with its own state id); every conversation belongs to exactly one shard.",
+                ),
+                th.Property(
+                    "shard_index",
+                    th.IntegerType(minimum=0),
+                    default=0,
+                    description="This process's shard, 0 .. shard_count - 1 (a stable hash of "
+                    "the conversation id decides).",
+                ),
+                th.Property(
                     "platform",
                     th.StringType,
                     description="Only messages of this platform (e.g. whatsapp).",

@@ -172,3 +172,26 @@ def test_platform_filter_is_sent_and_applied(serve):
     assert {r.params["platform"][0] for r in server.requests} == {platform}
     assert run.records(STREAM)
     assert {r["platform"] for r in run.records(STREAM)} == {platform}
+
+
+def test_shards_split_conversations_so_each_is_read_exactly_once(serve):
+    data = ConvoticData(n_conversations=30, messages_per_conversation=20, seed=51)
+    server = serve(convotic=data)
+    ids = data.conversation_ids()
+    seen: list[str] = []
+    for index in range(3):
+        run = run_tap(convotic_config(server, ids, shard_count=3, shard_index=index))
+        assert run.returncode == 0, run.stderr[-1500:]
+        conversations = {r["conversationId"] for r in run.records(STREAM)}
+        assert conversations, "each shard has work"
+        seen += sorted(conversations)
+        partitions = run.bookmark(STREAM)["partitions"]
+        assert {p["context"]["conversationId"] for p in partitions} == conversations
+    assert sorted(seen) == sorted(ids), "no conversation read by two shards or by none"
+
+
+def test_shard_index_must_be_below_shard_count(serve):
+    server = serve(convotic=ConvoticData(n_conversations=1, messages_per_conversation=1, seed=52))
+    run = run_tap(convotic_config(server, ["conv_0001"], shard_count=2, shard_index=2))
+    assert run.returncode == 1
+    assert "convotic.shard_index 2 must be below convotic.shard_count 2" in run.stderr

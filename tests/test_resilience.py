@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import typing as t
@@ -52,12 +53,34 @@ def deprecated(vendor: str) -> t.Callable[[t.Any], Response | None]:
     return fault
 
 
+def ignores_paging(vendor: str) -> t.Callable[[t.Any], Response]:
+    """Cekat: page 1 for every page. Convotic: the same answer whatever the window."""
+    if vendor == "cekat":
+        data = CekatData(n_messages=100, seed=61)
+        body = {
+            "success": True,
+            "data": data.messages,
+            "metadata": {"pagination": {"current_page": 1, "total_page": 9, "total_items": 900}},
+        }
+    else:
+        stamp = "2999-01-01T00:00:00Z"
+        body = {
+            "messages": [
+                {"id": f"m{i}", "conversationId": "c", "timestamp": stamp} for i in range(100)
+            ],
+            "total": 500,
+            "limit": 100,
+        }
+    answer = Response(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
+    return lambda request: answer
+
+
 def wrong_shape(vendor: str) -> Response:
     return Response(200, {"Content-Type": "application/json"}, b'{"items": [], "next": null}')
 
 
 # id -> (fault for a vendor, expected: None for "every message arrives", else error text)
-FAULTS: dict[str, tuple[t.Callable[[str], t.Any], str | None]] = {
+FAULTS: dict[str, tuple[t.Callable[[str], t.Any], str | dict[str, str] | None]] = {
     "429-retry-after-seconds": (lambda v: every_nth(3, too_many(v, "1")), None),
     "429-retry-after-date": (
         lambda v: every_nth(3, too_many(v, formatdate(time.time() + 1, usegmt=True))),
@@ -94,6 +117,14 @@ FAULTS: dict[str, tuple[t.Callable[[str], t.Any], str | None]] = {
         "100 [request: ",
     ),
     "wrong-shape": (lambda v: every_nth(1, wrong_shape(v)), "is not the documented shape"),
+    "paging-ignored": (
+        ignores_paging,
+        {
+            "cekat": "Cekat served the same rows for 3 pages in a row (up to page 4); the API "
+            "seems to ignore the `page` parameter.",
+            "convotic": "with messages outside the requested window",
+        },
+    ),
 }
 
 
@@ -152,7 +183,8 @@ def test_fault(serve, vendor, fault_id):
             assert "Sunset: Sat, 01 May 2027" in run.stderr
         return
     path = "/api/messages" if vendor == "cekat" else "/v1/messages"
-    text = error.format(Vendor=vendor.capitalize(), vendor=vendor, path=path)
+    text = error[vendor] if isinstance(error, dict) else error
+    text = text.format(Vendor=vendor.capitalize(), vendor=vendor, path=path)
     assert run.returncode == 1
     last_line = run.stderr.strip().splitlines()[-1]
     assert text in last_line
