@@ -4,13 +4,16 @@ VENV := .venv
 MELTANO_VENV := .venv-meltano
 CHECK_VENV := .venv-singer-tools
 
-.PHONY: demo test lint setup
+.PHONY: demo test lint setup benchmark
 
 demo: setup
 	$(VENV)/bin/python scripts/demo.py
 
 test: setup
 	$(VENV)/bin/python -m pytest
+
+benchmark: setup
+	$(VENV)/bin/python benchmarks/throughput.py
 
 lint: setup
 	$(VENV)/bin/ruff check tap_messages tests imitations benchmarks scripts

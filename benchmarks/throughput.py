@@ -103,9 +103,17 @@ def config_for(
 
 def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
     print(f"\n## Zero latency, prepared pages, validation on (median of {runs} runs)\n")
-    print(
-        "| stream | records | requests | req/record | tap rec/s | bare rec/s | ratio | peak RSS MB |"
+    columns = (
+        "stream",
+        "records",
+        "requests",
+        "req/record",
+        "tap rec/s",
+        "bare rec/s",
+        "ratio",
+        "peak RSS MB",
     )
+    print("| " + " | ".join(columns) + " |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     cekat = CekatData(n_messages=cekat_n, seed=1)
     convotic = ConvoticData(
@@ -203,7 +211,8 @@ def scale(conversations: int, per: int, width: int) -> None:
         result = run_tap(config_for("convotic_messages", server, convotic, max_concurrency=width))
         print(
             f"records {result['records']}, wall {result['seconds']:.1f} s, "
-            f"{result['records'] / result['seconds']:,.0f} rec/s, peak RSS {result['rss_mb']:.0f} MB, "
+            f"{result['records'] / result['seconds']:,.0f} rec/s, "
+            f"peak RSS {result['rss_mb']:.0f} MB, "
             f"final STATE {result['state_bytes']:,} bytes = "
             f"{result['state_bytes'] / conversations:.0f} bytes per conversation"
         )
