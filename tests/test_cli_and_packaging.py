@@ -148,3 +148,13 @@ def test_no_key_appears_in_any_output_of_good_or_failing_runs(serve):
         for secret in (CEKAT_KEY, CONVOTIC_KEY):
             assert secret not in run.stdout
             assert secret not in run.stderr
+
+
+def test_stream_maps_and_flattening_still_apply(serve):
+    server = serve(cekat=CekatData(n_messages=150, seed=52))
+    flat = run_tap({**cekat_config(server), "flattening_enabled": True, "flattening_max_depth": 1})
+    assert flat.returncode == 0, flat.stderr[-1500:]
+    assert "contact__display_name" in flat.records("cekat_messages")[0]
+    mapped = run_tap({**cekat_config(server), "stream_maps": {"cekat_messages": {"message": None}}})
+    assert len(mapped.records("cekat_messages")) == 150
+    assert all("message" not in r for r in mapped.records("cekat_messages"))
