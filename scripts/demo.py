@@ -1,6 +1,8 @@
 """The newcomer's tour: local vendor imitations -> meltano run -> an embedded DuckDB warehouse.
 
-Run through `make demo`. Needs no keys and no database server; leaves no process behind.
+Run through `make demo`. Needs no keys and no database server. The imitation APIs run inside this
+process (threads), so nothing outlives it, whether Meltano succeeds, fails or is interrupted.
+Set TARGET_DUCKDB_FILEPATH to load somewhere else than output/warehouse.duckdb.
 """
 
 from __future__ import annotations
@@ -9,76 +11,96 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
+
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
-WAREHOUSE = ROOT / "output" / "warehouse.duckdb"
+DUCKDB_PYTHON = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
+STREAMS = ("cekat_messages", "convotic_messages", "quarantined_records")
 REPORT = """
-import duckdb, sys
+import duckdb, json, sys
 db = duckdb.connect(sys.argv[1], read_only=True)
-for table in ("cekat_messages", "convotic_messages", "quarantined_records"):
+served = json.loads(sys.argv[2])
+for table in %STREAMS%:
     try:
         count = db.execute(f"select count(*) from tap_messages.{table}").fetchone()[0]
     except duckdb.CatalogException:
         count = 0
-    print(f"{table:22s} {count:6d} rows")
+    print(f"  {table:22s} {count:6d} rows   (the API served {served[table]})")
 print()
-print("newest Cekat messages:")
-for row in db.execute("select id, status, updated_at, message from tap_messages.cekat_messages "
-                      "order by updated_at desc limit 3").fetchall():
-    print("  ", row)
-print("a Convotic conversation:")
-for row in db.execute("select conversationid, id, timestamp, direction from "
-                      "tap_messages.convotic_messages order by conversationid, timestamp limit 3"
+print("newest Cekat messages (times in UTC):")
+for row in db.execute("select id, sent_by_type, status, updated_at, message "
+                      "from tap_messages.cekat_messages order by updated_at desc, id limit 3"
                       ).fetchall():
     print("  ", row)
-"""
+print("the start of a Convotic conversation:")
+for *row, content in db.execute("select conversationid, id, timestamp, direction, content "
+                                "from tap_messages.convotic_messages "
+                                "order by conversationid, timestamp, id limit 3").fetchall():
+    print("  ", (*row, json.loads(content)))
+""".replace("%STREAMS%", repr(STREAMS))
+
+
+def _shown(path: Path) -> Path:
+    """A path relative to the repository when it is inside it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def main() -> int:
-    """Serve sample data, load it with Meltano, print what landed, stop the server."""
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imitations",
-            "--cekat-messages",
-            "2000",
-            "--convotic-conversations",
-            "20",
-            "--convotic-messages",
-            "150",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    """Serve sample data, load it with Meltano, stop the server, print what landed."""
+    warehouse = Path(
+        os.environ.get("TARGET_DUCKDB_FILEPATH") or ROOT / "output" / "warehouse.duckdb"
     )
+    log = warehouse.with_name("demo-meltano.log")
+    cekat = CekatData(n_messages=2000, seed=0)
+    convotic = ConvoticData(n_conversations=20, messages_per_conversation=150, seed=0)
+    served = {
+        "cekat_messages": len(cekat.messages),
+        "convotic_messages": len(convotic.keys()),
+        "quarantined_records": 0,
+    }
+    server = ImitationServer(cekat=cekat, convotic=convotic).start()
     try:
-        assert server.stdout is not None
-        info = json.loads(server.stdout.readline())
         env = {
             **os.environ,
-            "TAP_MESSAGES_CEKAT_API_KEY": info["cekat_api_key"],
-            "TAP_MESSAGES_CEKAT_BASE_URL": info["base_url"],
-            "TAP_MESSAGES_CONVOTIC_API_KEY": info["convotic_api_key"],
-            "TAP_MESSAGES_CONVOTIC_BASE_URL": info["base_url"],
-            "TAP_MESSAGES_CONVOTIC_CONVERSATION_IDS": json.dumps(info["convotic_conversation_ids"]),
+            "TARGET_DUCKDB_FILEPATH": str(warehouse),
+            "TAP_MESSAGES_CEKAT_API_KEY": cekat.api_key,
+            "TAP_MESSAGES_CEKAT_BASE_URL": server.base_url,
+            "TAP_MESSAGES_CONVOTIC_API_KEY": convotic.api_key,
+            "TAP_MESSAGES_CONVOTIC_BASE_URL": server.base_url,
+            "TAP_MESSAGES_CONVOTIC_CONVERSATION_IDS": json.dumps(convotic.conversation_ids()),
         }
-        WAREHOUSE.parent.mkdir(exist_ok=True)
-        print(
-            f"Imitation APIs at {info['base_url']}; running meltano run tap-messages target-duckdb"
-        )
-        subprocess.run(
-            [str(MELTANO), "run", "tap-messages", "target-duckdb"], cwd=ROOT, env=env, check=True
-        )
+        # A fresh warehouse and --full-refresh: every demo shows the whole load, not an increment.
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        command = ["run", "--full-refresh", "tap-messages", "target-duckdb"]
+        print(f"Imitation APIs at {server.base_url}; running: meltano {' '.join(command)}")
+        started = time.monotonic()
+        with log.open("w") as out:
+            done = subprocess.run(
+                [str(MELTANO), *command], cwd=ROOT, env=env, stdout=out, stderr=out, check=False
+            )
+        seconds = time.monotonic() - started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    loader_python = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-    print(f"\nLanded in {WAREHOUSE.relative_to(ROOT)}:")
-    subprocess.run([str(loader_python), "-c", REPORT, str(WAREHOUSE)], check=True)
-    return 0
+        server.stop()
+    if done.returncode:
+        lines = [line for line in log.read_text().splitlines() if "METRIC" not in line]
+        print("\n".join(lines[-25:]), file=sys.stderr)
+        print(
+            f"\nmeltano run failed (exit {done.returncode}); the end of its log is above, "
+            f"all of it in {_shown(log)}.",
+            file=sys.stderr,
+        )
+        return done.returncode
+    print(f"\nLanded in {_shown(warehouse)} in {seconds:.1f} s (Meltano's log: {log.name}):")
+    report = [str(DUCKDB_PYTHON), "-c", REPORT, str(warehouse), json.dumps(served)]
+    return subprocess.run(report, check=False).returncode
 
 
 if __name__ == "__main__":
