@@ -328,6 +328,7 @@ def test_nul_emoji_and_thai_text_load_and_invalid_records_land_in_quarantine(
                 "sent_by_name": text,
                 "contact": contact,
                 "interactive": {"type": "button", "body": {"text": text}, "buttons": [text]},
+                "field_added_by_vendor": {"new": True},  # undeclared: loads, the field is dropped
             }
         )
         convotic.add_raw(
