@@ -62,6 +62,18 @@ class TapRun:
         return count
 
 
+def tap_cli(*args: str, cwd: Path | None = None) -> t.Any:
+    """JSON printed by a tap command that needs no config (`--discover`, `--about`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tap_messages.tap", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+    )
+    return json.loads(done.stdout)
+
+
 def secrets_of(config: dict[str, t.Any]) -> set[str]:
     """The API keys in a config (the ones no output may contain)."""
     keys = {str((config.get(v) or {}).get("api_key") or "") for v in ("cekat", "convotic")}

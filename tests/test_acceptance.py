@@ -11,7 +11,7 @@ import pytest
 
 from imitations import CekatData, ConvoticData
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import TapRun, run_tap
+from tests.singer_run import TapRun, run_tap, tap_cli
 
 ROOT = Path(__file__).parents[1]
 CHECK_TAP = ROOT / ".venv-singer-tools" / "bin" / "singer-check-tap"
@@ -73,15 +73,7 @@ def test_spec_and_discovery(tmp_path):
         assert name in settings
     for vendor in ("cekat", "convotic"):
         assert settings[vendor]["properties"]["api_key"]["secret"] is True
-    catalog = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "tap_messages.tap", "--discover"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-        ).stdout
-    )
+    catalog = tap_cli("--discover", cwd=tmp_path)
     for stream in catalog["streams"]:
         properties = stream["schema"]["properties"]
         assert set(stream["key_properties"]) <= set(properties)

@@ -13,7 +13,7 @@ import pytest
 
 from imitations import CekatData, ConvoticData
 from tests.conftest import CEKAT_KEY, CONVOTIC_KEY, cekat_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_tap, tap_cli
 
 ROOT = Path(__file__).parents[1]
 STREAMS = {"cekat_messages", "convotic_messages", "quarantined_records"}
@@ -83,14 +83,7 @@ def test_about_marks_both_keys_secret():
 
 def test_catalog_and_test_modes_work(serve, tmp_path):
     server = serve(cekat=CekatData(n_messages=120, seed=50))
-    catalog = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "tap_messages.tap", "--discover"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    catalog = tap_cli("--discover")
     for stream in catalog["streams"]:
         for entry in stream["metadata"]:
             if not entry["breadcrumb"]:

@@ -12,7 +12,7 @@ import pytest
 
 from imitations import CekatData
 from tests.conftest import cekat_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_tap, tap_cli
 
 
 def run_with_files(config: dict, **files: str):
@@ -75,14 +75,7 @@ def test_bad_catalog_is_refused_with_the_fix(serve, catalog, message):
 
 def test_unknown_catalog_stream_is_ignored_with_a_warning(serve):
     server = serve(cekat=CekatData(n_messages=10, seed=97))
-    catalog = json.loads(
-        subprocess.run(
-            [sys.executable, "-m", "tap_messages.tap", "--discover"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    catalog = tap_cli("--discover")
     catalog["streams"].append({"tap_stream_id": "whatsapp_calls", "schema": {}, "metadata": []})
     run = run_tap(cekat_config(server), None, catalog=catalog)
     assert run.returncode == 0, run.stderr[-1500:]
