@@ -52,6 +52,14 @@ def error_detail(response: requests.Response, limit: int = 200) -> str:
     return str(error)[:limit]
 
 
+def objects_under(payload: t.Any, key: str) -> list[dict[str, t.Any]] | None:
+    """The list of JSON objects a vendor's answer holds under `key`, or None if it has none."""
+    rows = payload.get(key) if isinstance(payload, dict) else None
+    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+        return rows
+    return None
+
+
 def describe(error: BaseException) -> str:
     """One line for the last failure of a request, without URLs' query strings."""
     if isinstance(error, RetriableAPIError):

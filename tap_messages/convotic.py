@@ -10,7 +10,7 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.streams._state import StreamStateManager
 from typing_extensions import override
 
-from tap_messages.client import MessagesStream
+from tap_messages.client import MessagesStream, objects_under
 from tap_messages.errors import TapMessagesError, VendorAPIError
 from tap_messages.partition_state import IndexedStateManager
 from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk, instant
@@ -94,8 +94,8 @@ class ConvoticMessagesStream(MessagesStream):
         if platform := self.settings.get("platform"):
             params["platform"] = platform
         payload = self.fetch(params)
-        messages = payload.get("messages") if isinstance(payload, dict) else None
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        messages = objects_under(payload, "messages")
+        if messages is None:
             msg = (
                 f"Convotic's answer for conversation {conversation} is not the documented shape "
                 "({messages: [...], conversationId, total, limit}); is convotic.base_url right?"

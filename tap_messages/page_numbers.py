@@ -15,6 +15,7 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from tap_messages.client import objects_under
 from tap_messages.errors import TapMessagesError
 
 Fetch = t.Callable[[int], t.Any]
@@ -33,8 +34,8 @@ class Page:
 
 def read_page(number: int, payload: t.Any, rows_before: int) -> Page:
     """Check one /api/messages body against the documented shape and read its paging metadata."""
-    rows = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+    rows = objects_under(payload, "data")
+    if rows is None:
         msg = (
             f"Cekat page {number} is not the documented shape "
             "({success, data: [...], metadata: {pagination}}); is cekat.base_url right?"

@@ -124,7 +124,7 @@ class TapMessages(Tap):
         ),
         th.Property(
             "request_timeout",
-            th.NumberType(minimum=1),
+            th.IntegerType(minimum=1),
             default=60,
             description="Seconds to wait for a vendor's answer before retrying the request.",
         ),
