@@ -2,6 +2,7 @@
 
 One command: `make benchmark` (or `.venv/bin/python benchmarks/throughput.py [--quick]`).
 Each figure is the median of several runs; the tap's output goes to a file, read afterwards.
+At zero latency the answers of a warm-up run are replayed by a server in a process of its own.
 The bare loop replays the same requests with requests + json and writes each record as a JSON
 line: the reference for what the machine and the loopback server allow.
 """
@@ -9,6 +10,7 @@ line: the reference for what the machine and the loopback server allow.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -27,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
 from imitations.faults import RateLimiter  # noqa: E402
-from imitations.prepared import PreparedServer  # noqa: E402
+from imitations.prepared import in_subprocess  # noqa: E402
 
 CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789abcdef"
 UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
@@ -85,16 +87,14 @@ def bare_loop(urls: list[tuple[str, dict]]) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def config_for(
-    stream: str, server: ImitationServer, convotic: ConvoticData | None, **extra: object
-) -> dict:
+def config_for(stream: str, base_url: str, convotic: ConvoticData | None, **extra: object) -> dict:
     if stream == "cekat_messages":
-        return {"cekat": {"api_key": CEKAT_KEY, "base_url": server.base_url}, **extra}
+        return {"cekat": {"api_key": CEKAT_KEY, "base_url": base_url}, **extra}
     assert convotic is not None
     return {
         "convotic": {
             "api_key": CONVOTIC_KEY,
-            "base_url": server.base_url,
+            "base_url": base_url,
             "conversation_ids": convotic.conversation_ids(),
         },
         **extra,
@@ -122,28 +122,25 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
     for stream in ("cekat_messages", "convotic_messages"):
         with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
             server.prepared = {}
-            run_tap(config_for(stream, server, convotic))  # warm-up: records every answer
-            targets = [(r.path, r.params) for r in server.requests.snapshot()]
-            answers = dict(server.prepared)
-        with PreparedServer(answers) as prepared:
-            config = config_for(stream, prepared, convotic)  # type: ignore[arg-type]
-            key = (
-                {"x-api-key": CONVOTIC_KEY}
-                if stream == "convotic_messages"
-                else {"api_key": CEKAT_KEY}
-            )
-            urls = [
-                (
-                    prepared.base_url
-                    + path
-                    + "?"
-                    + urlencode([(k, v[0]) for k, v in params.items()]),
-                    key,
+            run_tap(config_for(stream, server.base_url, convotic))  # warm-up: records every answer
+            recorded = server.requests.snapshot()
+            targets = [(r.path, r.params) for r in recorded]
+            headers = recorded[0].headers
+            with in_subprocess(
+                dict(server.prepared), functools.partial(server.respond_to, headers=headers)
+            ) as base_url:
+                config = config_for(stream, base_url, convotic)
+                key = (
+                    {"x-api-key": CONVOTIC_KEY}
+                    if stream == "convotic_messages"
+                    else {"api_key": CEKAT_KEY}
                 )
-                for path, params in targets
-            ]
-            taps = [run_tap(config) for _ in range(runs)]
-            bares = [bare_loop(urls) for _ in range(runs)]
+                urls = [
+                    (base_url + path + "?" + urlencode([(k, v[0]) for k, v in params.items()]), key)
+                    for path, params in targets
+                ]
+                taps = [run_tap(config) for _ in range(runs)]
+                bares = [bare_loop(urls) for _ in range(runs)]
         tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
         bare_rate = statistics.median(n / s for n, s in bares)
         records = taps[0]["records"]
@@ -165,7 +162,7 @@ def latency(runs: int, conversations: int, per: int, latency_ms: float, width: i
     with ImitationServer(
         convotic=convotic, latency_s=latency_ms / 1000, rate_limiter=UNLIMITED
     ) as server:
-        config = config_for("convotic_messages", server, convotic, max_concurrency=width)
+        config = config_for("convotic_messages", server.base_url, convotic, max_concurrency=width)
         results = []
         for _ in range(runs):
             server.requests.clear()
@@ -190,7 +187,11 @@ def rate_limited(limit: int, window: float, conversations: int, per: int, width:
     limiter = RateLimiter(limit, window, enforce=True)
     with ImitationServer(convotic=convotic, rate_limiter=limiter) as server:
         config = config_for(
-            "convotic_messages", server, convotic, max_concurrency=width, rate_limit_window=window
+            "convotic_messages",
+            server.base_url,
+            convotic,
+            max_concurrency=width,
+            rate_limit_window=window,
         )
         result = run_tap(config)
         statuses = [r.status for r in server.requests]
@@ -208,7 +209,9 @@ def scale(conversations: int, per: int, width: int) -> None:
         n_conversations=conversations, messages_per_conversation=per, seed=4, max_burst=5
     )
     with ImitationServer(convotic=convotic, rate_limiter=UNLIMITED) as server:
-        result = run_tap(config_for("convotic_messages", server, convotic, max_concurrency=width))
+        result = run_tap(
+            config_for("convotic_messages", server.base_url, convotic, max_concurrency=width)
+        )
         print(
             f"records {result['records']}, wall {result['seconds']:.1f} s, "
             f"{result['records'] / result['seconds']:,.0f} rec/s, "

@@ -1,15 +1,20 @@
 """A server that replays recorded answers byte for byte, so benchmarks measure the tap, not it.
 
 Fill `ImitationServer.prepared` during a warm-up run, then serve those answers from here: asyncio
-on its own thread, no header parsing beyond the request line. Convotic's window ends at "now",
-which differs per run; a request not recorded exactly, whose `to` is later than any recorded,
-gets the answer recorded for the same query with the warm-up's own end (the latest `to`).
+on its own thread (or in a process of its own, `in_subprocess`), no header parsing beyond the
+request line. Convotic's window ends at "now", which differs per run; a request not recorded
+exactly, whose `to` is later than any recorded for the same query, gets the answer recorded for
+that query with the latest `to`. Anything else (the walk's one probe may fall on another
+conversation in another run) is computed by `fallback` and counted in `computed`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import threading
+import typing as t
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from imitations.base import Response
@@ -36,11 +41,16 @@ def _without_to(target: str) -> tuple[str, str]:
 class PreparedServer:
     """Serves `answers` (request target -> recorded Response) on 127.0.0.1."""
 
-    def __init__(self, answers: dict[str, Response]) -> None:
+    def __init__(
+        self, answers: dict[str, Response], fallback: t.Callable[[str], Response] | None = None
+    ) -> None:
+        self._fallback, self.computed = fallback, 0
         self._exact = {target: _wire(response) for target, response in answers.items()}
-        split = {target: _without_to(target) for target in self._exact}
-        self._end = max((to for _, to in split.values()), default="")
-        self._latest = {key: self._exact[t] for t, (key, to) in split.items() if to == self._end}
+        self._latest: dict[str, tuple[str, bytes]] = {}
+        for target, wire in self._exact.items():
+            key, to = _without_to(target)
+            if to >= self._latest.get(key, ("", b""))[0]:
+                self._latest[key] = (to, wire)
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.base_url = ""
@@ -50,7 +60,11 @@ class PreparedServer:
         found = self._exact.get(target)
         if found is None:
             key, to = _without_to(target)
-            found = self._latest.get(key, _MISSING) if to > self._end else _MISSING
+            latest_to, latest = self._latest.get(key, ("", _MISSING))
+            found = latest if to > latest_to else _MISSING
+            if found is _MISSING and self._fallback is not None:
+                self.computed += 1
+                found = _wire(self._fallback(target))
         return found
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -82,3 +96,25 @@ class PreparedServer:
     def __exit__(self, *exc: object) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def in_subprocess(
+    answers: dict[str, Response], fallback: t.Callable[[str], Response] | None = None
+) -> t.Iterator[str]:
+    """Serve from a forked process, so a client in this one has an interpreter to itself."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe()
+
+    def serve() -> None:
+        with PreparedServer(answers, fallback) as server:
+            theirs.send(server.base_url)
+            theirs.recv()  # until told to stop
+
+    process = context.Process(target=serve, daemon=True)
+    process.start()
+    try:
+        yield ours.recv()
+    finally:
+        ours.send("stop")
+        process.join(timeout=5)

@@ -125,6 +125,7 @@ class ImitationServer(ThreadingHTTPServer):
         self.requests = RequestLog()
         self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
         self.prepared: dict[str, Response] | None = None  # set to {} to serve repeats from memory
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -203,6 +204,19 @@ class ImitationServer(ThreadingHTTPServer):
         headers = {key.lower(): value for key, value in handler.headers.items()}
         req = RecordedRequest(name, url.path, parse_qs(url.query, keep_blank_values=True), headers)
         self.requests.append(req)
+        with self._open_lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            self._answer(handler, req, vendor, method)
+        finally:
+            with self._open_lock:
+                self.in_flight -= 1
+
+    def _answer(
+        self, handler: _Handler, req: RecordedRequest, vendor: Vendor | None, method: str
+    ) -> None:
+        headers = req.headers
         length = int(headers.get("content-length") or 0)
         if length:
             handler.rfile.read(length)
@@ -218,6 +232,13 @@ class ImitationServer(ThreadingHTTPServer):
         handler.send(response)
         if self.after_request is not None:
             self.after_request(req)
+
+    def respond_to(self, target: str, headers: dict[str, str]) -> Response:
+        """The answer a GET of `target` would get, without a connection or a log entry."""
+        url = urlsplit(target)
+        name, vendor = self._vendor(url.path)
+        params = parse_qs(url.query, keep_blank_values=True)
+        return self._respond(RecordedRequest(name, url.path, params, headers), vendor, "GET")
 
     def _respond(self, req: RecordedRequest, vendor: Vendor | None, method: str) -> Response:
         """Decide the response: rate limiter, then fault hook, then the vendor (500 if it fails)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -51,6 +52,22 @@ def _shown(path: Path) -> Path:
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
+def _stop_group(group: int) -> None:
+    """Terminate what is left of a process group, then kill what ignores that."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 0.0)):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+
 def main() -> int:
     """Serve sample data, load it with Meltano, stop the server, print what landed."""
     warehouse = Path(
@@ -83,21 +100,32 @@ def main() -> int:
         print(f"Imitation APIs at {server.base_url}; running: meltano {' '.join(command)}")
         started = time.monotonic()
         with log.open("w") as out:
-            done = subprocess.run(
-                [str(MELTANO), *command], cwd=ROOT, env=env, stdout=out, stderr=out, check=False
+            # Its own process group: a plugin Meltano leaves behind (on a timeout, say) is
+            # stopped with it instead of running on against a stopped server.
+            meltano = subprocess.Popen(
+                [str(MELTANO), *command],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
             )
+            try:
+                returncode = meltano.wait()
+            finally:
+                _stop_group(meltano.pid)
         seconds = time.monotonic() - started
     finally:
         server.stop()
-    if done.returncode:
+    if returncode:
         lines = [line for line in log.read_text().splitlines() if "METRIC" not in line]
         print("\n".join(lines[-25:]), file=sys.stderr)
         print(
-            f"\nmeltano run failed (exit {done.returncode}); the end of its log is above, "
+            f"\nmeltano run failed (exit {returncode}); the end of its log is above, "
             f"all of it in {_shown(log)}.",
             file=sys.stderr,
         )
-        return done.returncode
+        return returncode
     print(f"\nLanded in {_shown(warehouse)} in {seconds:.1f} s (Meltano's log: {log.name}):")
     report = [str(DUCKDB_PYTHON), "-c", REPORT, str(warehouse), json.dumps(served)]
     return subprocess.run(report, check=False).returncode

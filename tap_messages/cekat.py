@@ -74,7 +74,7 @@ class CekatMessagesStream(MessagesStream):
         since = format_utc(start) if start else ""
         limit = int(self.settings.get("page_size") or 100)
         params = {"limit": limit, **(context or {})}
-        newest_first, previous = True, "\uffff"
+        newest_first, oldest_first, previous = True, False, "\uffff"
         walk = PageWalk(lambda number: self.fetch({**params, "page": number}), limit)
         for page in walk:
             fresh = []
@@ -93,18 +93,20 @@ class CekatMessagesStream(MessagesStream):
                     page.number,
                 )
                 return
-            if page.number == 1 and _oldest_first(page.rows):
+            if page.number == 1:
+                oldest_first = _oldest_first(page.rows)
+            if oldest_first and walk.ahead == 1 and self.waits_on_answers():
                 # New rows land on later pages only, so the pages `total_page` promises can be
                 # read side by side. Newest first stays sequential: rows pushed down a page by
                 # new messages must be read after, never before, the page they left.
                 walk.ahead = self.max_concurrency
 
     @override
-    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any] | None:
+    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
         if context:
             for key, value in context.items():
                 row.setdefault(key, value)
-        return self.checked(row)
+        return row
 
 
 def _oldest_first(rows: list[dict[str, t.Any]]) -> bool:

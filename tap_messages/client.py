@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-import os
 import typing as t
+from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlencode, urlparse
 
 import msgspec
 import requests
@@ -25,6 +24,7 @@ from tap_messages.rate_limits import RatePacer
 from tap_messages.record_output import RecordOutput
 from tap_messages.retries import wait_before_retry
 from tap_messages.schema_files import SCHEMAS
+from tap_messages.transport import Transport
 from tap_messages.validation import RecordValidator
 
 if t.TYPE_CHECKING:
@@ -33,6 +33,7 @@ if t.TYPE_CHECKING:
     from tap_messages.quarantine import QuarantineStream
 
 USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
+PARALLEL_AT = 0.25  # share of time spent waiting for answers above which requests go parallel
 _HINTS = {
     400: "the API rejected a request parameter",
     404: "the resource does not exist",
@@ -58,6 +59,15 @@ def objects_under(payload: t.Any, key: str) -> list[dict[str, t.Any]] | None:
     if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
         return rows
     return None
+
+
+@dataclass
+class Checked:
+    """One answer's records after validation, and their RECORD messages once serialised."""
+
+    records: list[dict[str, t.Any]] = field(default_factory=list)
+    invalid: list[tuple[dict[str, t.Any], list[str]]] = field(default_factory=list)
+    lines: bytes = b""
 
 
 def describe(error: BaseException) -> str:
@@ -86,19 +96,7 @@ class MessagesStream(RESTStream[t.Any]):
         # A STATE message repeats every partition's bookmark: space them out as partitions grow,
         # so STATE output per record stays constant however many conversations there are.
         self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
-        session = self.requests_session
-        session.headers.update({"User-Agent": self.user_agent, **self.auth_headers()})
-        if self.settings.get("base_url"):
-            # requests re-reads proxy variables and ~/.netrc on every request (about half its
-            # cost per request here); read the environment once instead, to the same effect.
-            session.proxies = requests.utils.get_environ_proxies(self.url_base)
-            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
-                "CURL_CA_BUNDLE", True
-            )
-            session.trust_env = False
-        self._deprecation_logged = False
-        self._requests = itertools.count()
-        self._request_seconds = 0.0
+        self._deprecation_logged = self._parallel_logged = False
 
     @property
     def settings(self) -> t.Mapping[str, t.Any]:
@@ -125,6 +123,12 @@ class MessagesStream(RESTStream[t.Any]):
         raise NotImplementedError
 
     @cached_property
+    def transport(self) -> Transport:
+        """This stream's connection pool, one connection per worker."""
+        headers = {"User-Agent": self.user_agent, **self.auth_headers()}
+        return Transport(self.url_base, headers, self.timeout, self.max_concurrency)
+
+    @cached_property
     def pacer(self) -> RatePacer:
         """The vendor's request budget, shared with every other stream of the vendor."""
         return t.cast("RatePacer", self._tap.pacer(self.vendor))  # type: ignore[attr-defined]
@@ -132,23 +136,14 @@ class MessagesStream(RESTStream[t.Any]):
     # Requests: paced, retried with Retry-After or backoff, typed when they fail for good.
 
     @cached_property
-    def _send(self) -> t.Callable[[requests.PreparedRequest], t.Any]:
-        return t.cast(
-            "t.Callable[[requests.PreparedRequest], t.Any]",
-            self.request_decorator(self._send_once),  # type: ignore[arg-type]
-        )
+    def _send(self) -> t.Callable[[str], t.Any]:
+        return t.cast("t.Callable[[str], t.Any]", self.request_decorator(self._send_once))  # type: ignore[arg-type]
 
-    def _send_once(self, request: requests.PreparedRequest) -> t.Any:
-        next(self._requests)
+    def _send_once(self, url: str) -> t.Any:
         self.pacer.wait_turn()
-        try:
-            response = self._request(request, None)
-        except RetriableAPIError as exc:
-            if exc.response is not None:
-                self.pacer.observe(exc.response.headers)
-            raise
+        response = self.transport.get(url)
         self.pacer.observe(response.headers)
-        self._request_seconds += response.elapsed.total_seconds()
+        self.validate_response(response)
         self._note_deprecation(response)
         try:
             return msgspec.json.decode(response.content)
@@ -158,9 +153,9 @@ class MessagesStream(RESTStream[t.Any]):
 
     def fetch(self, params: dict[str, t.Any]) -> t.Any:
         """GET this stream's endpoint with params; paced, retried, decoded from JSON."""
-        request = requests.Request("GET", self.get_url(None), params=params)
+        query = urlencode([(k, v) for k, v in params.items() if v is not None], doseq=True)
         try:
-            return self._send(self.requests_session.prepare_request(request))
+            return self._send(f"{self.url_base}{self.path}?{query}")
         except (RetriableAPIError, requests.RequestException) as exc:
             msg = (
                 f"{self.vendor} {self.path}: gave up after {self.backoff_max_tries()} attempts "
@@ -180,9 +175,16 @@ class MessagesStream(RESTStream[t.Any]):
                 f"Check {self.settings_prefix}.api_key."
             )
             raise VendorAPIError(msg, status)
+        if 300 <= status < 400:
+            msg = (
+                f"{self.vendor} answered HTTP {status} on {self.path}, redirecting to "
+                f"{response.headers.get('Location', 'no address')}; set "
+                f"{self.settings_prefix}.base_url to the API's current address."
+            )
+            raise VendorAPIError(msg, status)
         if status >= 400:
             hint = _HINTS.get(status, "the request was refused")
-            query = urlparse(response.request.url or "").query if response.request else ""
+            query = urlparse(response.url or "").query
             msg = (
                 f"{self.vendor} answered HTTP {status} on {self.path} ({hint}): "
                 f"{error_detail(response)}" + (f" [request: {unquote(query)}]" if query else "")
@@ -247,27 +249,39 @@ class MessagesStream(RESTStream[t.Any]):
         """Where records that fail validation go."""
         return t.cast("QuarantineStream", self._tap.streams["quarantined_records"])
 
-    def checked(self, record: dict[str, t.Any]) -> dict[str, t.Any] | None:
-        """The record if valid; otherwise quarantine it (None) or stop the run, per config."""
-        if self.is_valid(record):
-            return record
-        errors = self.validator.errors(record)
-        if self.config.get("on_invalid_record", "quarantine") == "fail":
-            key = {name: record.get(name) for name in self.primary_keys}
-            msg = (
-                f"{self.name}: record {json.dumps(key, default=str)} fails the schema: "
-                f"{'; '.join(errors)}. Set on_invalid_record to 'quarantine' to load such "
-                "records into quarantined_records instead."
+    def checked(self, rows: list[dict[str, t.Any]], context: Context | None) -> Checked:
+        """One answer's rows as records, sorted into valid and invalid; safe in a worker.
+
+        With on_invalid_record 'fail' the first invalid record stops the run here.
+        """
+        batch, is_valid = Checked(), self.is_valid
+        for row in rows:
+            record = self.prepare(row, context)
+            if is_valid(record):
+                batch.records.append(record)
+                continue
+            errors = self.validator.errors(record)
+            if self.config.get("on_invalid_record", "quarantine") == "fail":
+                key = {name: record.get(name) for name in self.primary_keys}
+                msg = (
+                    f"{self.name}: record {json.dumps(key, default=str)} fails the schema: "
+                    f"{'; '.join(errors)}. Set on_invalid_record to 'quarantine' to load such "
+                    "records into quarantined_records instead."
+                )
+                raise InvalidRecordError(msg)
+            batch.invalid.append((record, errors))
+        return batch
+
+    def set_aside(self, batch: Checked) -> None:
+        """Write a batch's invalid records to quarantined_records, each with a WARNING."""
+        for record, errors in batch.invalid:
+            self.quarantine.put(self, record, errors)
+            self.log(
+                "Quarantined an invalid %s record: %s",
+                self.name,
+                "; ".join(errors),
+                level=logging.WARNING,
             )
-            raise InvalidRecordError(msg)
-        self.quarantine.put(self, record, errors)
-        self.log(
-            "Quarantined an invalid %s record: %s",
-            self.name,
-            "; ".join(errors),
-            level=logging.WARNING,
-        )
-        return None
 
     # Reading: each stream says how to fetch a partition's rows in order and how to check a row.
 
@@ -275,8 +289,8 @@ class MessagesStream(RESTStream[t.Any]):
         """A partition's vendor rows, in order, a batch per answer; safe to run in a worker."""
         raise NotImplementedError
 
-    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any] | None:
-        """The row as a checked record, or None once quarantined."""
+    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
+        """The row as this stream's record, before validation; safe to run in a worker."""
         raise NotImplementedError
 
     @property
@@ -284,15 +298,31 @@ class MessagesStream(RESTStream[t.Any]):
         """Requests in flight at once for this stream."""
         return int(self.config.get("max_concurrency", 4))
 
+    def waits_on_answers(self) -> bool:
+        """True once over a quarter of the time goes to waiting for answers: then threads pay."""
+        share = self.transport.waiting_share()
+        if share <= PARALLEL_AT:
+            return False
+        if not self._parallel_logged:
+            self._parallel_logged = True
+            self.logger.info(
+                "%s: %.0f%% of the time goes to waiting for answers; fetching with up to %d "
+                "requests at once (max_concurrency)",
+                self.name,
+                100 * share,
+                self.max_concurrency,
+            )
+        return True
+
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Checked records of one partition (the SDK's own loop; see `_sync_records`)."""
         if not self.settings.get("api_key"):
             return
-        for batch in self.raw_batches(context):
-            for row in batch:
-                if (record := self.prepare(row, context)) is not None:
-                    yield record
+        for rows in self.raw_batches(context):
+            batch = self.checked(rows, context)
+            self.set_aside(batch)
+            yield from batch.records
 
     @override
     def _sync_records(
@@ -327,16 +357,26 @@ class MessagesStream(RESTStream[t.Any]):
             if self.is_sorted
             else (lambda records: max(records, key=lambda r: r[key]))
         )
+
+        def ready(partition: Context | None) -> t.Iterator[Checked]:
+            # Each record is handled by the worker that fetched it, start to finish; the
+            # calling thread only writes bytes, quarantines and bookmarks, in order.
+            for rows in self.raw_batches(partition):
+                batch = self.checked(rows, partition)
+                batch.lines = output.encode(batch.records)
+                yield batch
+
         unsaved = 0
         with self.get_record_counter() as counter, self.get_sync_timer():
             try:
-                for partition, batch in fan_in(contexts, self.raw_batches, self.max_concurrency):
-                    records = [
-                        r for row in batch if (r := self.prepare(row, partition)) is not None
-                    ]
+                for partition, batch in fan_in(
+                    contexts, ready, self.max_concurrency, self.waits_on_answers
+                ):
+                    self.set_aside(batch)
+                    records = batch.records
                     if not records:
                         continue
-                    output.write(records)
+                    output.write(batch.lines)
                     self.state_manager.increment_state(
                         newest(records), context=partition, replication_key=key
                     )
@@ -355,13 +395,12 @@ class MessagesStream(RESTStream[t.Any]):
         if not context:
             self._finalize_state(self.stream_state)
         self._write_state_message()
-        made = next(self._requests)
+        made, seconds = self.transport.requests, self.transport.seconds
         self.logger.info(
-            "%s: %d requests, %.1f s waiting for answers in all (%.1f ms each)",
+            "%s: %d requests, %.1f ms each on average",
             self.name,
             made,
-            self._request_seconds,
-            1000 * self._request_seconds / max(made, 1),
+            1000 * seconds / max(made, 1),
         )
 
     def _bookmark_or_start_date(self, context: Context | None) -> t.Any | None:

@@ -13,7 +13,7 @@ from typing_extensions import override
 from tap_messages.client import MessagesStream, objects_under
 from tap_messages.errors import TapMessagesError, VendorAPIError
 from tap_messages.partition_state import IndexedStateManager
-from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk, instant
+from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk
 from tap_messages.timestamps import UTC, to_utc_or_none
 
 LIMIT = 100
@@ -101,7 +101,9 @@ class ConvoticMessagesStream(MessagesStream):
                 "({messages: [...], conversationId, total, limit}); is convotic.base_url right?"
             )
             raise TapMessagesError(msg)
-        outside = [m for m in messages if (when := instant(m)) is not None and not lo <= when <= hi]
+        total = payload.get("total")
+        answer = Answer(messages, total if isinstance(total, int) else None)
+        outside = answer.outside(lo, hi)
         if outside:
             msg = (
                 f"Convotic answered conversation {conversation} with messages outside the "
@@ -110,8 +112,7 @@ class ConvoticMessagesStream(MessagesStream):
                 "read completely."
             )
             raise TapMessagesError(msg)
-        total = payload.get("total")
-        return Answer(messages, total if isinstance(total, int) else None)
+        return answer
 
     @override
     def raw_batches(self, context: Context | None) -> t.Iterator[list[dict[str, t.Any]]]:
@@ -151,9 +152,9 @@ class ConvoticMessagesStream(MessagesStream):
             )
 
     @override
-    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any] | None:
+    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
         if (stamp := to_utc_or_none(row.get("timestamp"))) is not None:
             row["timestamp"] = stamp
         if context:
             row.setdefault("conversationId", context["conversationId"])
-        return self.checked(row)
+        return row

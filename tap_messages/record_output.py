@@ -37,18 +37,20 @@ class RecordOutput:
         self._prune = any(not stream.mask.get(("properties", name), True) for name in properties)
         self._pending = bytearray()
 
-    def write(self, records: list[dict[str, t.Any]]) -> None:
-        """Serialise and write a batch; `time_extracted` is when the batch is written."""
+    def encode(self, records: list[dict[str, t.Any]]) -> bytes:
+        """A batch as RECORD messages; `time_extracted` is now. Safe to run in a worker."""
         now = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
         suffix = b',"time_extracted":"' + now.encode() + b'"}\n'
-        prefix, encode, out = self._prefix, self._encode, self._pending
-        for record in records:
-            if self._prune:
+        if self._prune:
+            for record in records:
                 pop_deselected_record_properties(record, self.stream.schema, self.stream.mask)
-            out += prefix
-            out += encode(record)
-            out += suffix
-        if len(out) >= CHUNK:
+        prefix, encode = self._prefix, self._encode
+        return b"".join([prefix + encode(record) + suffix for record in records])
+
+    def write(self, lines: bytes) -> None:
+        """Hold serialised records, handing them to stdout a chunk at a time."""
+        self._pending += lines
+        if len(self._pending) >= CHUNK:
             self.flush()
 
     def flush(self) -> None:

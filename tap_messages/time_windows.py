@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tap_messages.timestamps import parse
 
@@ -35,10 +35,41 @@ Message = dict[str, t.Any]
 
 @dataclass
 class Answer:
-    """One /v1/messages answer: its messages (time order) and the server's `total`, if any."""
+    """One /v1/messages answer: its messages (time order), their instants, the server's `total`."""
 
     messages: list[Message]
     total: int | None
+    moments: list[dt.datetime | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Read each message's instant once: the walk compares them several times."""
+        self.moments = [instant(m) for m in self.messages]
+
+    def span(self, lo: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """The first and last readable instants (unreadable ones count as lo)."""
+        moments = [m for m in self.moments if m is not None] or [lo]
+        return min(moments), max(moments)
+
+    def _pairs(self) -> t.Iterator[tuple[Message, dt.datetime | None]]:
+        return zip(self.messages, self.moments, strict=True)
+
+    def outside(self, lo: dt.datetime, hi: dt.datetime) -> list[Message]:
+        """Messages with a readable instant outside [lo, hi]: a sign of ignored bounds."""
+        return [m for m, when in self._pairs() if when is not None and not lo <= when <= hi]
+
+    def at(self, moment: dt.datetime) -> list[Message]:
+        """The messages at exactly `moment`."""
+        return [m for m, when in self._pairs() if when == moment]
+
+    def after(self, moment: dt.datetime) -> list[Message]:
+        """Messages strictly after moment, or unreadable (kept, for validation to catch)."""
+        return [m for m, when in self._pairs() if when is None or when > moment]
+
+    def unseen(self, lo: dt.datetime, done_at_lo: set[t.Any]) -> list[Message]:
+        """The messages, without those at lo that an earlier answer already yielded."""
+        if not done_at_lo:
+            return self.messages
+        return [m for m, when in self._pairs() if not (when == lo and m.get("id") in done_at_lo)]
 
     def is_cut(self, limit: int) -> bool:
         """True when the window held more than the answer shows."""
@@ -97,23 +128,23 @@ class WindowWalk:
         while lo <= hi:
             answer = self._get(lo, hi)
             if not answer.is_cut(self.limit):
-                yield _unseen(answer.messages, lo, done_at_lo)
+                yield answer.unseen(lo, done_at_lo)
                 return
-            first, last = _span(answer.messages, lo)
+            first, last = answer.span(lo)
             if first == last:
                 # One crowded instant tells nothing of the cut end: read both sides of it.
                 self._burst(last, answer)
                 if last > lo:
                     yield from self._walk(lo, last - TICK, done_at_lo)
                     done_at_lo = set()
-                yield _unseen(answer.messages, last, done_at_lo)
+                yield answer.unseen(last, done_at_lo)
                 lo, done_at_lo = last + TICK, set()
                 continue
             if self._keeps_latest(lo, first, answer):
                 yield from self._backwards(lo, hi, done_at_lo, answer)
                 return
-            yield _unseen(answer.messages, lo, done_at_lo)
-            lo, done_at_lo = last, {m.get("id") for m in answer.messages if instant(m) == last}
+            yield answer.unseen(lo, done_at_lo)
+            lo, done_at_lo = last, {m.get("id") for m in answer.at(last)}
 
     def _backwards(
         self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any], answer: Answer
@@ -122,13 +153,13 @@ class WindowWalk:
         slices: list[tuple[dt.datetime, dt.datetime, list[Message] | None]] = []
         buffered = 0
         while answer.is_cut(self.limit):
-            first, last = _span(answer.messages, lo)
+            first, last = answer.span(lo)
             if first == last:
                 self._burst(last, answer)
                 slices.append((last - TICK, last, answer.messages))
                 hi = last - TICK
             else:
-                slices.append((first, hi, [m for m in answer.messages if _after(m, first)]))
+                slices.append((first, hi, answer.after(first)))
                 hi = first
             buffered += len(answer.messages)
             if buffered > MAX_BUFFERED:
@@ -138,7 +169,7 @@ class WindowWalk:
                 break
             answer = self._get(lo, hi)
         else:
-            yield _unseen(answer.messages, lo, done_at_lo)
+            yield answer.unseen(lo, done_at_lo)
         for floor, top, messages in reversed(slices):
             if messages is None:
                 yield from self._walk(floor + TICK, top, set())
@@ -152,10 +183,9 @@ class WindowWalk:
         more at `first` than the cut answer held; from an earliest-kept one, the same messages.
         """
         if self.truncation.keeps_latest is None:
-            probe = self._get(lo, first).messages
-            at_first = sum(1 for m in answer.messages if instant(m) == first)
-            earlier = any((when := instant(m)) is not None and when < first for m in probe)
-            self.truncation.keeps_latest = earlier or len(probe) > at_first
+            probe = self._get(lo, first)
+            earlier = any(when is not None and when < first for when in probe.moments)
+            self.truncation.keeps_latest = earlier or len(probe.messages) > len(answer.at(first))
         return self.truncation.keeps_latest
 
     def _burst(self, moment: dt.datetime, answer: Answer) -> None:
@@ -163,22 +193,3 @@ class WindowWalk:
         total = None if answer.total is None else self._get(moment, moment).total
         if total is None or total > self.limit:
             self.on_burst(moment, self.limit, total)
-
-
-def _span(messages: list[Message], lo: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """The first and last readable instants of an answer (unreadable ones count as lo)."""
-    moments = [m for m in map(instant, messages) if m is not None] or [lo]
-    return min(moments), max(moments)
-
-
-def _after(message: Message, moment: dt.datetime) -> bool:
-    """True for messages strictly after moment, or unreadable (kept, for validation to catch)."""
-    when = instant(message)
-    return when is None or when > moment
-
-
-def _unseen(messages: list[Message], lo: dt.datetime, done_at_lo: set[t.Any]) -> list[Message]:
-    """Drop messages at lo that an earlier answer already yielded."""
-    if not done_at_lo:
-        return messages
-    return [m for m in messages if not (m.get("id") in done_at_lo and instant(m) == lo)]

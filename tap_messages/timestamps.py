@@ -34,11 +34,38 @@ def to_utc(value: str, naive_zone: dt.tzinfo = UTC) -> str:
         and value[:19].replace("-", "").replace(":", "").replace("T", "").isdigit()
     ):
         return value[:19] + ".000000+00:00"
+    if (  # Cekat's naive 2026-04-10 16:24:23: in a whole-hour zone only the hour text moves
+        len(value) == 19
+        and value[13] == value[16] == ":"
+        and value[14:16] < "60"
+        and value[17:19] < "60"
+        and (value[14:16] + value[17:19]).isdigit()
+        and (hour := _HOURS.get((naive_zone, value[:13])) or _utc_hour(value[:13], naive_zone))
+    ):
+        return f"{hour}{value[13:]}.000000+00:00"
     moment = _read(value)
     if moment.tzinfo is None:
         offset = _offset(naive_zone, moment)
         return (moment - offset).isoformat(timespec="microseconds") + "+00:00"
     return format_utc(moment)
+
+
+_HOURS: dict[tuple[dt.tzinfo, str], str] = {}
+
+
+def _utc_hour(local_hour: str, zone: dt.tzinfo) -> str | None:
+    """'YYYY-MM-DDTHH' in UTC for a naive 'YYYY-MM-DD HH' in zone; None unless whole hours apart.
+
+    Raises ValueError for a date or hour that does not exist.
+    """
+    if len(_HOURS) > 100_000:
+        _HOURS.clear()
+    moment = _read(local_hour + ":00:00")
+    offset = _offset(zone, moment)
+    if offset % dt.timedelta(hours=1):
+        return None
+    hour = _HOURS[(zone, local_hour)] = (moment - offset).isoformat()[:13]
+    return hour
 
 
 _OFFSETS: dict[tuple[dt.tzinfo, int, int, int, int], dt.timedelta] = {}

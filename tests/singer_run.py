@@ -92,6 +92,7 @@ def run_tap(
     *args: str,
     catalog: dict[str, t.Any] | None = None,
     cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> TapRun:
     """Run `python -m tap_messages.tap` with the given config, state and catalog files."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,9 +102,14 @@ def run_tap(
                 path = Path(tmp) / f"{flag[2:]}.json"
                 path.write_text(json.dumps(content))
                 command += [flag, str(path)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         done = subprocess.run(
-            command, capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=600
+            command,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            check=False,
+            timeout=600,
         )
     assert_no_secret(done.stdout + done.stderr, config)
     messages = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]

@@ -30,8 +30,13 @@ def test_union_of_killed_and_resumed_runs_holds_every_message(serve):
         truncate="keep_latest",
         max_burst=40,
     )
-    server = serve(cekat=cekat, convotic=convotic)
-    config = {**cekat_config(server), **convotic_config(server, convotic.conversation_ids())}
+    # Answers slow enough that the tap reads conversations in parallel (see concurrency.py).
+    server = serve(cekat=cekat, convotic=convotic, latency_s=0.005)
+    config = {
+        **cekat_config(server),
+        **convotic_config(server, convotic.conversation_ids()),
+        "max_concurrency": 4,
+    }
     expected = {("cekat", i) for i in cekat.ids()} | convotic.keys()
     rng = random.Random(70)
     state, emitted = None, set()
@@ -44,3 +49,4 @@ def test_union_of_killed_and_resumed_runs_holds_every_message(serve):
     assert emitted | keys(final.messages) == expected
     resumed = {k for k in keys(final.messages) if k[0] != "cekat"}
     assert len(resumed) < len(convotic.keys()), "Convotic resumed mid-way, not from the start"
+    assert server.most_in_flight > 1, "the runs read in parallel"

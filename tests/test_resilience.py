@@ -116,6 +116,11 @@ FAULTS: dict[str, tuple[t.Callable[[str], t.Any], str | dict[str, str] | None]] 
         "HTTP 400 on {path} (the API rejected a request parameter): limit must be between 1 and "
         "100 [request: ",
     ),
+    "redirect": (
+        lambda v: every_nth(1, Response(301, {"Location": "https://moved.example/api"})),
+        "answered HTTP 301 on {path}, redirecting to https://moved.example/api; set "
+        "{vendor}.base_url to the API's current address.",
+    ),
     "wrong-shape": (lambda v: every_nth(1, wrong_shape(v)), "is not the documented shape"),
     "paging-ignored": (
         ignores_paging,
@@ -189,3 +194,15 @@ def test_fault(serve, vendor, fault_id):
     last_line = run.stderr.strip().splitlines()[-1]
     assert text in last_line
     assert "Traceback" not in run.stderr
+
+
+def test_requests_go_through_the_proxy_the_environment_names(serve):
+    data = CekatData(n_messages=250, seed=62)
+    proxy = serve(cekat=data)  # answers absolute-URI requests as a forward proxy would pass them
+    config = {**cekat_config(proxy), "max_retries": 1}
+    config["cekat"]["base_url"] = "http://127.0.0.2:9"  # nothing listens there
+    proxied = {"HTTP_PROXY": proxy.base_url, "NO_PROXY": "", "no_proxy": ""}
+    run = run_tap(config, env=proxied)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r["id"] for r in run.records("cekat_messages")} == data.ids()
+    assert len(proxy.requests) >= 3
