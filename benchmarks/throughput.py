@@ -35,7 +35,11 @@ CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789
 UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
 
 
-def run_tap(config: dict) -> dict:
+TAP = ["-m", "tap_messages.tap"]
+PLAIN_SDK_TAP = [str(ROOT / "benchmarks" / "plain_sdk_tap.py")]
+
+
+def run_tap(config: dict, tap: list[str] = TAP) -> dict:
     """One tap run; its records, wall seconds, peak RSS and final STATE size."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "config.json").write_text(json.dumps(config))
@@ -48,8 +52,7 @@ def run_tap(config: dict) -> dict:
                     "-f",
                     "%M",
                     sys.executable,
-                    "-m",
-                    "tap_messages.tap",
+                    *tap,
                     "--config",
                     f"{tmp}/config.json",
                 ],
@@ -69,9 +72,17 @@ def run_tap(config: dict) -> dict:
         last_state = subprocess.run(
             f'grep \'"type":"STATE"\' {out} | tail -n 1', shell=True, capture_output=True, text=True
         ).stdout.strip()
-    state_bytes = len(json.dumps(json.loads(last_state)["value"], separators=(",", ":")))
+    value = json.loads(last_state)["value"] if last_state else {}
+    state_bytes = len(json.dumps(value, separators=(",", ":")))
     peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
-    return {"records": records, "seconds": seconds, "rss_mb": peak_mb, "state_bytes": state_bytes}
+    parallel = "requests at once" in done.stderr
+    return {
+        "records": records,
+        "seconds": seconds,
+        "rss_mb": peak_mb,
+        "state_bytes": state_bytes,
+        "parallel": parallel,
+    }
 
 
 def bare_loop(urls: list[tuple[str, dict]]) -> tuple[int, float]:
@@ -112,9 +123,10 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
         "bare rec/s",
         "ratio",
         "peak RSS MB",
+        "runs gone parallel",
     )
     print("| " + " | ".join(columns) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     cekat = CekatData(n_messages=cekat_n, seed=1)
     convotic = ConvoticData(
         n_conversations=conversations, messages_per_conversation=per, seed=1, max_burst=5
@@ -141,14 +153,23 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
                 ]
                 taps = [run_tap(config) for _ in range(runs)]
                 bares = [bare_loop(urls) for _ in range(runs)]
+                if stream == "cekat_messages":
+                    plain_config = {"base_url": base_url, "api_key": CEKAT_KEY}
+                    plain = run_tap(plain_config, PLAIN_SDK_TAP)
         tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
         bare_rate = statistics.median(n / s for n, s in bares)
         records = taps[0]["records"]
         print(
             f"| {stream} | {records} | {len(targets)} | {len(targets) / records:.4f} | "
             f"{tap_rate:,.0f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
-            f"{statistics.median(t['rss_mb'] for t in taps):.0f} |"
+            f"{statistics.median(t['rss_mb'] for t in taps):.0f} | "
+            f"{sum(t['parallel'] for t in taps)} of {runs} |"
         )
+    print(
+        f"\nFor calibration, a plain singer-sdk REST tap with the cookiecutter's defaults "
+        f"(`benchmarks/plain_sdk_tap.py`) read the same Cekat pages at "
+        f"{plain['records'] / plain['seconds']:,.0f} records/s (one run)."
+    )
 
 
 def latency(runs: int, conversations: int, per: int, latency_ms: float, width: int) -> None:
@@ -226,6 +247,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one run each")
     args = parser.parse_args()
     runs = 1 if args.quick else 3
+    # Bytecode, as an installed wheel has it (an editable install under PYTHONDONTWRITEBYTECODE
+    # would recompile the package at every start).
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "tap_messages")], check=True
+    )
     print(
         f"# tap-messages benchmark ({platform.python_version()}, {os.cpu_count()} cores, "
         f"{platform.machine()})"

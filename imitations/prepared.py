@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import threading
 import typing as t
@@ -107,6 +108,7 @@ def in_subprocess(
     ours, theirs = context.Pipe()
 
     def serve() -> None:
+        gc.freeze()  # the parent's data, inherited: never worth a collection pass here
         with PreparedServer(answers, fallback) as server:
             theirs.send(server.base_url)
             theirs.recv()  # until told to stop
