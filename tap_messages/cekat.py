@@ -57,13 +57,16 @@ class CekatMessagesStream(MessagesStream):
 
         Unreadable values stay as sent, for validation to quarantine with a reason.
         """
-        if (created := to_utc_or_none(row.get("created_at"), self.naive_zone)) is not None:
+        zone, sent, changed = self.naive_zone, row.get("created_at"), row.get("updated_at")
+        if (created := to_utc_or_none(sent, zone)) is not None:
             row["created_at"] = created
-        if (updated := to_utc_or_none(row.get("updated_at"), self.naive_zone)) is not None:
+        # Most messages were never updated: both times are the same text.
+        updated = created if changed == sent else to_utc_or_none(changed, zone)
+        if updated is not None:
             row["updated_at"] = updated
         extra = row.get("additional_data")
         if isinstance(extra, dict):
-            snooze = to_utc_or_none(extra.get("snooze_date"), self.naive_zone)
+            snooze = to_utc_or_none(extra.get("snooze_date"), zone)
             if snooze is not None:
                 extra["snooze_date"] = snooze
         return updated
