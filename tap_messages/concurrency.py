@@ -2,10 +2,10 @@
 
 Threads buy back the vendors' latency, but under one interpreter lock they cost CPU for every
 hand-over (about 0.1 ms on a 2-core machine): against a fast API a single thread is quicker. So
-tasks run in the calling thread until `worth_it()` says waiting for answers has become a real
-share of the time; the task under way and the rest then move to `width` threads. Workers only
-produce items; the calling thread consumes them all, so output and state need no locks. A bounded
-queue keeps memory flat when the consumer is slower than the producers.
+tasks run in the calling thread until `worth_it()` says answers keep it waiting long enough;
+the task under way and the rest then move to `width` threads. Workers only produce items; the
+calling thread consumes them all, so output and state need no locks. A bounded queue keeps
+memory flat when the consumer is slower than the producers.
 """
 
 from __future__ import annotations

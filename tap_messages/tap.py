@@ -154,9 +154,8 @@ class TapMessages(Tap):
             th.IntegerType(minimum=1, maximum=64),
             default=4,
             description="Requests in flight at most per stream (Convotic conversations, or "
-            "Cekat pages once the page count is known and the order allows), used once waiting "
-            "for answers takes over a quarter of the time; all share the vendor's rate-limit "
-            "pacing.",
+            "Cekat pages once the page count is known and the order allows), used once answers "
+            "keep the tap waiting 2 ms or more each; all share the vendor's rate-limit pacing.",
         ),
         th.Property(
             "on_invalid_record",

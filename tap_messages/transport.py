@@ -22,7 +22,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, get_environ_proxies, select_proxy
 from urllib3.exceptions import DecodeError, HTTPError, SSLError, TimeoutError
 
-SAMPLE = 4  # answers timed before the share of time spent waiting is trusted
+SAMPLE = 3  # answers timed (after the first) to know how long the API keeps the caller waiting
 
 
 class Transport:
@@ -44,8 +44,8 @@ class Transport:
         self._pool: urllib3.PoolManager = (
             urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
         )
-        self.requests, self.seconds, self.waited = 0, 0.0, 0.0
-        self._since: float | None = None
+        self.requests, self.seconds = 0, 0.0
+        self._waits: list[float] = []  # blocked time of the first answers after the first
 
     def get(self, url: str) -> requests.Response:
         """One GET, its whole body read; connection, timeout and body failures raised typed."""
@@ -58,10 +58,8 @@ class Transport:
         finally:
             elapsed = time.perf_counter() - started
             self.seconds += elapsed
-            if self._since is None:  # the first request also opens the connection: not counted
-                self._since = started + elapsed
-            else:
-                self.waited += max(0.0, elapsed - (time.thread_time() - cpu))
+            if 1 < self.requests <= 1 + SAMPLE:  # the first one also opens the connection
+                self._waits.append(max(0.0, elapsed - (time.thread_time() - cpu)))
         response = requests.Response()
         response.status_code = answer.status
         response.reason = answer.reason or ""
@@ -72,15 +70,9 @@ class Transport:
         response.elapsed = timedelta(seconds=elapsed)
         return response
 
-    def waiting_share(self) -> float:
-        """The share of the time since the first answer spent blocked, waiting for answers.
-
-        0 until a few answers have been timed. Once requests run in parallel, waits overlap
-        and the share can pass 1.
-        """
-        if self._since is None or self.requests <= SAMPLE:
-            return 0.0
-        return self.waited / max(time.perf_counter() - self._since, 1e-6)
+    def typical_wait(self) -> float:
+        """Seconds an answer keeps the caller blocked, once a few have been timed; else 0."""
+        return sorted(self._waits)[len(self._waits) // 2] if len(self._waits) >= SAMPLE else 0.0
 
 
 def _as_requests_error(error: HTTPError, url: str) -> requests.RequestException:
