@@ -55,20 +55,13 @@ def test_an_error_in_a_worker_reaches_the_caller():
         list(fan_in(list(TASKS), work, 4, lambda: True))
 
 
-def test_a_slow_api_is_read_in_parallel_and_every_message_arrives(serve):
+@pytest.mark.parametrize("width", [4, 1])
+def test_a_slow_api_is_read_up_to_max_concurrency_at_once_and_every_message_arrives(serve, width):
     data = ConvoticData(n_conversations=12, messages_per_conversation=150, seed=90)
     server = serve(convotic=data, latency_s=0.02)
-    run = run_tap({**convotic_config(server, data.conversation_ids()), "max_concurrency": 4})
+    run = run_tap({**convotic_config(server, data.conversation_ids()), "max_concurrency": width})
     assert run.returncode == 0, run.stderr[-2000:]
     assert {(r["conversationId"], r["id"]) for r in run.records("convotic_messages")} == data.keys()
-    assert server.most_in_flight > 1
-    assert "fetching with up to 4 requests at once" in run.stderr
-
-
-def test_max_concurrency_1_never_overlaps_requests(serve):
-    data = ConvoticData(n_conversations=6, messages_per_conversation=150, seed=91)
-    server = serve(convotic=data, latency_s=0.02)
-    run = run_tap({**convotic_config(server, data.conversation_ids()), "max_concurrency": 1})
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert {(r["conversationId"], r["id"]) for r in run.records("convotic_messages")} == data.keys()
-    assert server.most_in_flight == 1
+    assert server.most_in_flight <= width
+    assert (server.most_in_flight > 1) == (width > 1)
+    assert ("fetching with up to 4 requests at once" in run.stderr) == (width > 1)
