@@ -31,8 +31,7 @@ class RecordOutput:
     def __init__(self, stream: Stream) -> None:
         """Precompute what every record of the stream shares."""
         self.stream = stream
-        self._encode = msgspec.json.Encoder().encode
-        self._prefix = b'{"type":"RECORD","stream":' + self._encode(stream.name) + b',"record":'
+        self._encode_lines = msgspec.json.Encoder().encode_lines
         properties = stream.schema.get("properties", {})
         self._prune = any(not stream.mask.get(("properties", name), True) for name in properties)
         self._pending = bytearray()
@@ -40,12 +39,16 @@ class RecordOutput:
     def encode(self, records: list[dict[str, t.Any]]) -> bytes:
         """A batch as RECORD messages; `time_extracted` is now. Safe to run in a worker."""
         now = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-        suffix = b',"time_extracted":"' + now.encode() + b'"}\n'
         if self._prune:
             for record in records:
                 pop_deselected_record_properties(record, self.stream.schema, self.stream.mask)
-        prefix, encode = self._prefix, self._encode
-        return b"".join([prefix + encode(record) + suffix for record in records])
+        name = self.stream.name
+        return self._encode_lines(
+            [
+                {"type": "RECORD", "stream": name, "record": r, "time_extracted": now}
+                for r in records
+            ]
+        )
 
     def write(self, lines: bytes) -> None:
         """Hold serialised records, handing them to stdout a chunk at a time."""
