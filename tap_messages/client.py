@@ -55,12 +55,18 @@ def error_detail(response: requests.Response, limit: int = 200) -> str:
     return str(error)[:limit]
 
 
-def objects_under(payload: t.Any, key: str) -> list[dict[str, t.Any]] | None:
-    """The list of JSON objects a vendor's answer holds under `key`, or None if it has none."""
+def objects_under(
+    payload: t.Any, key: str, *, answer: str, shape: str, setting: str
+) -> list[dict[str, t.Any]]:
+    """The list of JSON objects under `key`; else stop, naming the answer and its documented shape.
+
+    A body of another shape usually means `setting` (a base_url) points at something else.
+    """
     rows = payload.get(key) if isinstance(payload, dict) else None
     if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
         return rows
-    return None
+    msg = f"{answer} is not the documented shape ({shape}); is {setting} right?"
+    raise TapMessagesError(msg)
 
 
 @dataclass

@@ -94,13 +94,13 @@ class ConvoticMessagesStream(MessagesStream):
         if platform := self.settings.get("platform"):
             params["platform"] = platform
         payload = self.fetch(params)
-        messages = objects_under(payload, "messages")
-        if messages is None:
-            msg = (
-                f"Convotic's answer for conversation {conversation} is not the documented shape "
-                "({messages: [...], conversationId, total, limit}); is convotic.base_url right?"
-            )
-            raise TapMessagesError(msg)
+        messages = objects_under(
+            payload,
+            "messages",
+            answer=f"Convotic's answer for conversation {conversation}",
+            shape="{messages: [...], conversationId, total, limit}",
+            setting="convotic.base_url",
+        )
         total = payload.get("total")
         answer = Answer(messages, total if isinstance(total, int) else None)
         outside = answer.outside(lo, hi)

@@ -34,13 +34,13 @@ class Page:
 
 def read_page(number: int, payload: t.Any, rows_before: int) -> Page:
     """Check one /api/messages body against the documented shape and read its paging metadata."""
-    rows = objects_under(payload, "data")
-    if rows is None:
-        msg = (
-            f"Cekat page {number} is not the documented shape "
-            "({success, data: [...], metadata: {pagination}}); is cekat.base_url right?"
-        )
-        raise TapMessagesError(msg)
+    rows = objects_under(
+        payload,
+        "data",
+        answer=f"Cekat page {number}",
+        shape="{success, data: [...], metadata: {pagination}}",
+        setting="cekat.base_url",
+    )
     meta = (payload.get("metadata") or {}).get("pagination") or {}
     total_page, total_items = meta.get("total_page"), meta.get("total_items")
     says_more = (isinstance(total_page, int) and number < total_page) or (

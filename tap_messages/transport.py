@@ -10,6 +10,7 @@ followed: a moved API is reported with its new address, and keys are never sent 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -44,22 +45,25 @@ class Transport:
         self._pool: urllib3.PoolManager = (
             urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
         )
-        self.requests, self.seconds = 0, 0.0
+        self.requests, self.seconds = 0, 0.0  # all workers' requests, counted under the lock
+        self._lock = threading.Lock()
         self._waits: list[float] = []  # blocked time of the first answers after the first
 
     def get(self, url: str) -> requests.Response:
         """One GET, its whole body read; connection, timeout and body failures raised typed."""
         started, cpu = time.perf_counter(), time.thread_time()
-        self.requests += 1
         try:
             answer = self._pool.request("GET", url, redirect=False)
         except HTTPError as exc:
             raise _as_requests_error(exc, url) from exc
         finally:
             elapsed = time.perf_counter() - started
-            self.seconds += elapsed
-            if 1 < self.requests <= 1 + SAMPLE:  # the first one also opens the connection
-                self._waits.append(max(0.0, elapsed - (time.thread_time() - cpu)))
+            waited = max(0.0, elapsed - (time.thread_time() - cpu))
+            with self._lock:
+                self.requests += 1
+                self.seconds += elapsed
+                if 1 < self.requests <= 1 + SAMPLE:  # the first one also opens the connection
+                    self._waits.append(waited)
         response = requests.Response()
         response.status_code = answer.status
         response.reason = answer.reason or ""
