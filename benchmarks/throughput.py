@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -35,6 +36,7 @@ CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789
 UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
 
 
+SHARDS = 2  # the benchmark machine's cores
 TAP = ["-m", "tap_messages.tap"]
 PLAIN_SDK_TAP = [str(ROOT / "benchmarks" / "plain_sdk_tap.py")]
 
@@ -85,6 +87,22 @@ def run_tap(config: dict, tap: list[str] = TAP) -> dict:
     }
 
 
+def side_by_side(configs: list[dict]) -> dict:
+    """Tap processes started together, one per config; their records and the wall until all end."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(configs)) as pool:
+        results = list(pool.map(run_tap, configs))
+    return {"records": sum(r["records"] for r in results), "seconds": time.perf_counter() - started}
+
+
+def sharded(config: dict, count: int) -> list[dict]:
+    """`config` split into `count` Convotic shards (`convotic.shard_count`/`shard_index`)."""
+    return [
+        {**config, "convotic": {**config["convotic"], "shard_count": count, "shard_index": index}}
+        for index in range(count)
+    ]
+
+
 def bare_loop(urls: list[tuple[str, dict]]) -> tuple[int, float]:
     """Replay the tap's requests with requests + json; records written as lines to /dev/null."""
     session, count = requests.Session(), 0
@@ -131,6 +149,7 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
     convotic = ConvoticData(
         n_conversations=conversations, messages_per_conversation=per, seed=1, max_burst=5
     )
+    rates: dict[str, float] = {}
     for stream in ("cekat_messages", "convotic_messages"):
         with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
             server.prepared = {}
@@ -153,10 +172,12 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
                 ]
                 taps = [run_tap(config) for _ in range(runs)]
                 bares = [bare_loop(urls) for _ in range(runs)]
+                if stream == "convotic_messages":
+                    shards = [side_by_side(sharded(config, SHARDS)) for _ in range(runs)]
                 if stream == "cekat_messages":
                     plain_config = {"base_url": base_url, "api_key": CEKAT_KEY}
                     plain = run_tap(plain_config, PLAIN_SDK_TAP)
-        tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
+        tap_rate = rates[stream] = statistics.median(t["records"] / t["seconds"] for t in taps)
         bare_rate = statistics.median(n / s for n, s in bares)
         records = taps[0]["records"]
         print(
@@ -165,6 +186,13 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
             f"{statistics.median(t['rss_mb'] for t in taps):.0f} | "
             f"{sum(t['parallel'] for t in taps)} of {runs} |"
         )
+    shard_rate = statistics.median(s["records"] / s["seconds"] for s in shards)
+    print(
+        f"\nconvotic_messages as {SHARDS} shards side by side (`convotic.shard_count: {SHARDS}`, "
+        f"one tap process per core, wall until both end): {shards[0]['records']} records, "
+        f"{shard_rate:,.0f} records/s together, {shard_rate / rates['convotic_messages']:.2f}x "
+        f"one process (median of {runs} runs)."
+    )
     print(
         f"\nFor calibration, a plain singer-sdk REST tap with the cookiecutter's defaults "
         f"(`benchmarks/plain_sdk_tap.py`) read the same Cekat pages at "
