@@ -42,7 +42,7 @@ PLAIN_SDK_TAP = [str(ROOT / "benchmarks" / "plain_sdk_tap.py")]
 
 
 def run_tap(config: dict, tap: list[str] = TAP) -> dict:
-    """One tap run; its records, wall seconds, peak RSS and final STATE size."""
+    """One tap run; its records, wall and CPU seconds, peak RSS and final STATE size."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "config.json").write_text(json.dumps(config))
         out = Path(tmp) / "out.jsonl"
@@ -52,7 +52,7 @@ def run_tap(config: dict, tap: list[str] = TAP) -> dict:
                 [
                     "/usr/bin/time",
                     "-f",
-                    "%M",
+                    "%M %U %S",
                     sys.executable,
                     *tap,
                     "--config",
@@ -76,12 +76,13 @@ def run_tap(config: dict, tap: list[str] = TAP) -> dict:
         ).stdout.strip()
     value = json.loads(last_state)["value"] if last_state else {}
     state_bytes = len(json.dumps(value, separators=(",", ":")))
-    peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+    peak_kb, user, system = done.stderr.strip().splitlines()[-1].split()
     parallel = "requests at once" in done.stderr
     return {
         "records": records,
         "seconds": seconds,
-        "rss_mb": peak_mb,
+        "rss_mb": int(peak_kb) / 1024,
+        "cpu_s": float(user) + float(system),
         "state_bytes": state_bytes,
         "parallel": parallel,
     }
@@ -138,13 +139,14 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
         "requests",
         "req/record",
         "tap rec/s",
+        "tap CPU µs/record",
         "bare rec/s",
         "ratio",
         "peak RSS MB",
         "runs gone parallel",
     )
     print("| " + " | ".join(columns) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     cekat = CekatData(n_messages=cekat_n, seed=1)
     convotic = ConvoticData(
         n_conversations=conversations, messages_per_conversation=per, seed=1, max_burst=5
@@ -180,9 +182,10 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
         tap_rate = rates[stream] = statistics.median(t["records"] / t["seconds"] for t in taps)
         bare_rate = statistics.median(n / s for n, s in bares)
         records = taps[0]["records"]
+        cpu_us = statistics.median(t["cpu_s"] for t in taps) / records * 1e6
         print(
             f"| {stream} | {records} | {len(targets)} | {len(targets) / records:.4f} | "
-            f"{tap_rate:,.0f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
+            f"{tap_rate:,.0f} | {cpu_us:.1f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
             f"{statistics.median(t['rss_mb'] for t in taps):.0f} | "
             f"{sum(t['parallel'] for t in taps)} of {runs} |"
         )
