@@ -117,6 +117,13 @@ def bare_loop(urls: list[tuple[str, dict]]) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
+def conversations_of(conversations: int, per: int, seed: int) -> ConvoticData:
+    """Convotic test data: `conversations` x `per` messages, bursts of at most 5 per instant."""
+    return ConvoticData(
+        n_conversations=conversations, messages_per_conversation=per, seed=seed, max_burst=5
+    )
+
+
 def config_for(stream: str, base_url: str, convotic: ConvoticData | None, **extra: object) -> dict:
     if stream == "cekat_messages":
         return {"cekat": {"api_key": CEKAT_KEY, "base_url": base_url}, **extra}
@@ -148,9 +155,7 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
     print("| " + " | ".join(columns) + " |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     cekat = CekatData(n_messages=cekat_n, seed=1)
-    convotic = ConvoticData(
-        n_conversations=conversations, messages_per_conversation=per, seed=1, max_burst=5
-    )
+    convotic = conversations_of(conversations, per, seed=1)
     rates: dict[str, float] = {}
     for stream in ("cekat_messages", "convotic_messages"):
         with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
@@ -208,9 +213,7 @@ def latency(runs: int, conversations: int, per: int, latency_ms: float, width: i
         f"\n## {latency_ms:.0f} ms latency, {conversations} conversations x {per}, "
         f"max_concurrency {width} (median of {runs} runs)\n"
     )
-    convotic = ConvoticData(
-        n_conversations=conversations, messages_per_conversation=per, seed=2, max_burst=5
-    )
+    convotic = conversations_of(conversations, per, seed=2)
     with ImitationServer(
         convotic=convotic, latency_s=latency_ms / 1000, rate_limiter=UNLIMITED
     ) as server:
@@ -233,9 +236,7 @@ def rate_limited(limit: int, window: float, conversations: int, per: int, width:
         f"\n## Rate limit {limit} per {window:.0f} s enforced by the server, "
         f"max_concurrency {width}\n"
     )
-    convotic = ConvoticData(
-        n_conversations=conversations, messages_per_conversation=per, seed=3, max_burst=5
-    )
+    convotic = conversations_of(conversations, per, seed=3)
     limiter = RateLimiter(limit, window, enforce=True)
     with ImitationServer(convotic=convotic, rate_limiter=limiter) as server:
         config = config_for(
@@ -257,9 +258,7 @@ def rate_limited(limit: int, window: float, conversations: int, per: int, width:
 
 def scale(conversations: int, per: int, width: int) -> None:
     print(f"\n## Scale: {conversations} conversations x {per} messages, max_concurrency {width}\n")
-    convotic = ConvoticData(
-        n_conversations=conversations, messages_per_conversation=per, seed=4, max_burst=5
-    )
+    convotic = conversations_of(conversations, per, seed=4)
     with ImitationServer(convotic=convotic, rate_limiter=UNLIMITED) as server:
         result = run_tap(
             config_for("convotic_messages", server.base_url, convotic, max_concurrency=width)
