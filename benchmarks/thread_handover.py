@@ -7,6 +7,7 @@ threads, with no network at all, and reports CPU seconds per answer. Run:
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import sys
@@ -19,7 +20,7 @@ import msgspec
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from imitations import ConvoticData
-from tap_messages.concurrency import fan_in
+from tap_messages.concurrency import fan_in, in_threads
 
 ANSWERS, TASKS = 1_800, 600
 
@@ -39,7 +40,8 @@ def main() -> None:
         costs = []
         for _ in range(5):
             started = time.process_time()
-            for _ in fan_in(tasks, work, width, lambda parallel=parallel: parallel):
+            runner = functools.partial(in_threads, width=width) if parallel else None
+            for _ in fan_in(tasks, work, lambda left, runner=runner: runner):
                 pass
             costs.append((time.process_time() - started) / ANSWERS * 1000)
         print(

@@ -18,8 +18,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -36,35 +36,32 @@ CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789
 UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
 
 
-SHARDS = 2  # the benchmark machine's cores
 TAP = ["-m", "tap_messages.tap"]
 PLAIN_SDK_TAP = [str(ROOT / "benchmarks" / "plain_sdk_tap.py")]
 
 
 def run_tap(config: dict, tap: list[str] = TAP) -> dict:
-    """One tap run; its records, wall and CPU seconds, peak RSS and final STATE size."""
+    """One tap run; its records, wall and CPU seconds, peak memory and final STATE size.
+
+    Memory is the peak, sampled every 20 ms, of the proportional set size (PSS) summed over the
+    tap and its worker processes: pages a forked worker still shares with the tap count once.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "config.json").write_text(json.dumps(config))
         out = Path(tmp) / "out.jsonl"
+        command = ["/usr/bin/time", "-f", "%U %S", sys.executable, *tap, "--config"]
         started = time.perf_counter()
         with out.open("wb") as sink:
-            done = subprocess.run(
-                [
-                    "/usr/bin/time",
-                    "-f",
-                    "%M %U %S",
-                    sys.executable,
-                    *tap,
-                    "--config",
-                    f"{tmp}/config.json",
-                ],
-                stdout=sink,
-                stderr=subprocess.PIPE,
-                text=True,
-                check=True,
-                cwd=ROOT,
+            process = subprocess.Popen(
+                [*command, f"{tmp}/config.json"], stdout=sink, stderr=subprocess.PIPE, cwd=ROOT
             )
+            peak = PeakMemory(process.pid)
+            _, stderr_bytes = process.communicate()
+            peak.stop()
         seconds = time.perf_counter() - started
+        stderr = stderr_bytes.decode()
+        if process.returncode:
+            raise RuntimeError(f"the tap failed:\n{stderr[-2000:]}")
         records = int(
             subprocess.run(
                 ["grep", "-c", '"type":"RECORD"', str(out)], capture_output=True, text=True
@@ -76,32 +73,56 @@ def run_tap(config: dict, tap: list[str] = TAP) -> dict:
         ).stdout.strip()
     value = json.loads(last_state)["value"] if last_state else {}
     state_bytes = len(json.dumps(value, separators=(",", ":")))
-    peak_kb, user, system = done.stderr.strip().splitlines()[-1].split()
-    parallel = "requests at once" in done.stderr
+    user, system = stderr.strip().splitlines()[-1].split()
+    how = "processes" if "worker processes" in stderr else "threads" if "at once" in stderr else ""
     return {
         "records": records,
         "seconds": seconds,
-        "rss_mb": int(peak_kb) / 1024,
+        "memory_mb": peak.mb,
         "cpu_s": float(user) + float(system),
         "state_bytes": state_bytes,
-        "parallel": parallel,
+        "parallel": how,
     }
 
 
-def side_by_side(configs: list[dict]) -> dict:
-    """Tap processes started together, one per config; their records and the wall until all end."""
-    started = time.perf_counter()
-    with ThreadPoolExecutor(len(configs)) as pool:
-        results = list(pool.map(run_tap, configs))
-    return {"records": sum(r["records"] for r in results), "seconds": time.perf_counter() - started}
+class PeakMemory:
+    """Samples the summed PSS of a process and all its descendants until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.mb, self._done = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.mb = max(self.mb, sum(_pss_kb(pid) for pid in _tree(self.pid)) / 1024)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
-def sharded(config: dict, count: int) -> list[dict]:
-    """`config` split into `count` Convotic shards (`convotic.shard_count`/`shard_index`)."""
-    return [
-        {**config, "convotic": {**config["convotic"], "shard_count": count, "shard_index": index}}
-        for index in range(count)
-    ]
+def _tree(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                pending += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next(
+        (int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0
+    )
 
 
 def bare_loop(urls: list[tuple[str, dict]]) -> tuple[int, float]:
@@ -149,14 +170,14 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
         "tap CPU µs/record",
         "bare rec/s",
         "ratio",
-        "peak RSS MB",
-        "runs gone parallel",
+        "peak memory MB",
+        "runs in worker processes",
+        "one process rec/s",
     )
     print("| " + " | ".join(columns) + " |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     cekat = CekatData(n_messages=cekat_n, seed=1)
     convotic = conversations_of(conversations, per, seed=1)
-    rates: dict[str, float] = {}
     for stream in ("cekat_messages", "convotic_messages"):
         with ImitationServer(cekat=cekat, convotic=convotic, rate_limiter=UNLIMITED) as server:
             server.prepared = {}
@@ -177,30 +198,25 @@ def zero_latency(runs: int, cekat_n: int, conversations: int, per: int) -> None:
                     (base_url + path + "?" + urlencode([(k, v[0]) for k, v in params.items()]), key)
                     for path, params in targets
                 ]
-                taps = [run_tap(config) for _ in range(runs)]
-                bares = [bare_loop(urls) for _ in range(runs)]
-                if stream == "convotic_messages":
-                    shards = [side_by_side(sharded(config, SHARDS)) for _ in range(runs)]
+                taps, ones, bares = [], [], []
+                for _ in range(runs):  # interleaved, so that a slower spell hits each alike
+                    taps.append(run_tap(config))
+                    ones.append(run_tap({**config, "max_concurrency": 1}))
+                    bares.append(bare_loop(urls))
                 if stream == "cekat_messages":
                     plain_config = {"base_url": base_url, "api_key": CEKAT_KEY}
                     plain = run_tap(plain_config, PLAIN_SDK_TAP)
-        tap_rate = rates[stream] = statistics.median(t["records"] / t["seconds"] for t in taps)
+        tap_rate = statistics.median(t["records"] / t["seconds"] for t in taps)
+        one_rate = statistics.median(t["records"] / t["seconds"] for t in ones)
         bare_rate = statistics.median(n / s for n, s in bares)
         records = taps[0]["records"]
         cpu_us = statistics.median(t["cpu_s"] for t in taps) / records * 1e6
         print(
             f"| {stream} | {records} | {len(targets)} | {len(targets) / records:.4f} | "
             f"{tap_rate:,.0f} | {cpu_us:.1f} | {bare_rate:,.0f} | {tap_rate / bare_rate:.2f} | "
-            f"{statistics.median(t['rss_mb'] for t in taps):.0f} | "
-            f"{sum(t['parallel'] for t in taps)} of {runs} |"
+            f"{statistics.median(t['memory_mb'] for t in taps):.0f} | "
+            f"{sum(t['parallel'] == 'processes' for t in taps)} of {runs} | {one_rate:,.0f} |"
         )
-    shard_rate = statistics.median(s["records"] / s["seconds"] for s in shards)
-    print(
-        f"\nconvotic_messages as {SHARDS} shards side by side (`convotic.shard_count: {SHARDS}`, "
-        f"one tap process per core, wall until both end): {shards[0]['records']} records, "
-        f"{shard_rate:,.0f} records/s together, {shard_rate / rates['convotic_messages']:.2f}x "
-        f"one process (median of {runs} runs)."
-    )
     print(
         f"\nFor calibration, a plain singer-sdk REST tap with the cookiecutter's defaults "
         f"(`benchmarks/plain_sdk_tap.py`) read the same Cekat pages at "
@@ -266,7 +282,7 @@ def scale(conversations: int, per: int, width: int) -> None:
         print(
             f"records {result['records']}, wall {result['seconds']:.1f} s, "
             f"{result['records'] / result['seconds']:,.0f} rec/s, "
-            f"peak RSS {result['rss_mb']:.0f} MB, "
+            f"peak memory {result['memory_mb']:.0f} MB (PSS, with any workers), "
             f"final STATE {result['state_bytes']:,} bytes = "
             f"{result['state_bytes'] / conversations:.0f} bytes per conversation"
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import operator
+import threading
 import typing as t
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,7 +21,7 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_messages.concurrency import fan_in
+from tap_messages.concurrency import Runner, fan_in, in_threads
 from tap_messages.errors import InvalidRecordError, TapMessagesError, VendorAPIError
 from tap_messages.rate_limits import RatePacer
 from tap_messages.record_output import RecordOutput
@@ -26,6 +29,7 @@ from tap_messages.retries import wait_before_retry
 from tap_messages.schema_files import SCHEMAS
 from tap_messages.transport import Transport
 from tap_messages.validation import RecordValidator
+from tap_messages.worker_processes import available_cores, in_processes
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -34,7 +38,8 @@ if t.TYPE_CHECKING:
 
 USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
 # Threads pay once an answer keeps the caller waiting this long: a hand-over between threads
-# costs about 0.1 ms of CPU under the interpreter lock (benchmarks/thread_handover.py).
+# costs about 0.1 ms of CPU under the interpreter lock (benchmarks/thread_handover.py). Faster
+# answers leave the tap CPU-bound: then worker processes pay, where there are cores for them.
 PARALLEL_AFTER_WAIT = 0.002
 _HINTS = {
     400: "the API rejected a request parameter",
@@ -71,11 +76,14 @@ def objects_under(
 
 @dataclass
 class Checked:
-    """One answer's records after validation, and their RECORD messages once serialised."""
+    """One answer's records after validation; once serialised, their lines, count and newest."""
 
     records: list[dict[str, t.Any]] = field(default_factory=list)
     invalid: list[tuple[dict[str, t.Any], list[str]]] = field(default_factory=list)
+    invalid_at: list[int] = field(default_factory=list)  # their places among the rows checked
     lines: bytes = b""
+    count: int = 0
+    newest: dict[str, t.Any] = field(default_factory=dict)  # the bookmark's field alone
 
 
 def describe(error: BaseException) -> str:
@@ -105,6 +113,7 @@ class MessagesStream(RESTStream[t.Any]):
         # so STATE output per record stays constant however many conversations there are.
         self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
         self._deprecation_logged = self._parallel_logged = False
+        self._in_worker = False
 
     @property
     def settings(self) -> t.Mapping[str, t.Any]:
@@ -263,7 +272,7 @@ class MessagesStream(RESTStream[t.Any]):
         With on_invalid_record 'fail' the first invalid record stops the run here.
         """
         batch, is_valid = Checked(), self.is_valid
-        for row in rows:
+        for place, row in enumerate(rows):
             record = self.prepare(row, context)
             if is_valid(record):
                 batch.records.append(record)
@@ -278,6 +287,24 @@ class MessagesStream(RESTStream[t.Any]):
                 )
                 raise InvalidRecordError(msg)
             batch.invalid.append((record, errors))
+            batch.invalid_at.append(place)
+        return batch
+
+    def sealed(self, batch: Checked, output: RecordOutput | None) -> Checked:
+        """The batch's records as RECORD lines, with their count and newest bookmark value.
+
+        Without an output (the SDK's own loop) the records stay as they are.
+        """
+        records, key = batch.records, str(self.replication_key)
+        if output is None or not records:
+            return batch
+        newest = records[-1] if self.is_sorted else max(records, key=operator.itemgetter(key))
+        batch.lines, batch.count, batch.newest = (
+            output.encode(records),
+            len(records),
+            {key: newest[key]},
+        )
+        batch.records = []
         return batch
 
     def set_aside(self, batch: Checked) -> None:
@@ -292,6 +319,11 @@ class MessagesStream(RESTStream[t.Any]):
             )
 
     # Reading: each stream says how to fetch a partition's rows in order and how to check a row.
+
+    def batches(self, context: Context | None, output: RecordOutput | None) -> t.Iterator[Checked]:
+        """A partition's answers, in order, checked and sealed by `output`; safe in a worker."""
+        for rows in self.raw_batches(context):
+            yield self.sealed(self.checked(rows, context), output)
 
     def raw_batches(self, context: Context | None) -> t.Iterator[list[dict[str, t.Any]]]:
         """A partition's vendor rows, in order, a batch per answer; safe to run in a worker."""
@@ -309,26 +341,74 @@ class MessagesStream(RESTStream[t.Any]):
     def waits_on_answers(self) -> bool:
         """True once answers keep the tap waiting 2 ms or more each: then threads pay."""
         wait = self.transport.typical_wait()
-        if wait < PARALLEL_AFTER_WAIT:
+        if wait is None or wait < PARALLEL_AFTER_WAIT:
             return False
+        self._log_parallel(
+            "each answer keeps the tap waiting about %.1f ms; fetching with up to %d requests "
+            "at once (max_concurrency)",
+            1000 * wait,
+            self.max_concurrency,
+        )
+        return True
+
+    def worker_processes(self, tasks_left: int) -> int:
+        """How many processes pay once answers come back fast: the tap itself is then the limit.
+
+        One per core, up to max_concurrency and the tasks left; 0 while threads or one process
+        will do, or the vendor's rate limit leaves no room for more.
+        """
+        wait = self.transport.typical_wait()
+        workers = min(self.max_concurrency, available_cores(), tasks_left)
+        if wait is None or wait >= PARALLEL_AFTER_WAIT or workers < 2:
+            return 0
+        # Fork only from the main thread of the tap itself: not inside threads or workers.
+        if self._in_worker or threading.current_thread() is not threading.main_thread():
+            return 0
+        if not self.pacer.splits(workers):
+            return 0
+        self._log_parallel(
+            "answers come back within %.1f ms, so the tap itself is the bottleneck; reading on "
+            "in %d worker processes (one per core, up to max_concurrency)",
+            1000 * wait,
+            workers,
+        )
+        return workers
+
+    def parallel(self, partitions_left: int) -> Runner[t.Any, Checked] | None:
+        """How to read the partitions left, as the first answers tell: threads, processes, as is."""
+        if self.waits_on_answers():
+            return functools.partial(in_threads, width=self.max_concurrency)
+        if workers := self.worker_processes(partitions_left):
+            return functools.partial(in_processes, width=workers, hooks=self)
+        return None
+
+    def _log_parallel(self, message: str, *args: t.Any) -> None:
         if not self._parallel_logged:
             self._parallel_logged = True
-            self.logger.info(
-                "%s: each answer keeps the tap waiting about %.1f ms; fetching with up to %d "
-                "requests at once (max_concurrency)",
-                self.name,
-                1000 * wait,
-                self.max_concurrency,
-            )
-        return True
+            self.logger.info("%s: " + message, self.name, *args)
+
+    # Worker processes: what each takes along, and what the parent adds up after.
+
+    def become_worker(self, workers: int) -> None:
+        """In a fresh worker: connections of its own, and a 1/workers share of the rate limit."""
+        self._in_worker = True
+        self._parents_transport = self.__dict__.pop("transport", None)  # kept, never used
+        self.pacer.split(workers)
+
+    def worker_report(self) -> dict[str, t.Any]:
+        """A worker's request count and time, for the parent's summary."""
+        return {"requests": self.transport.requests, "seconds": self.transport.seconds}
+
+    def absorb_report(self, report: dict[str, t.Any]) -> None:
+        """Add a worker's counts to this process's."""
+        self.transport.add(report["requests"], report["seconds"])
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Checked records of one partition (the SDK's own loop; see `_sync_records`)."""
         if not self.settings.get("api_key"):
             return
-        for rows in self.raw_batches(context):
-            batch = self.checked(rows, context)
+        for batch in self.batches(context, None):
             self.set_aside(batch)
             yield from batch.records
 
@@ -360,37 +440,24 @@ class MessagesStream(RESTStream[t.Any]):
                     signpost = self.get_replication_key_signpost(partition)
                     self._write_replication_key_signpost(partition, signpost)
         output, key = RecordOutput(self), str(self.replication_key)
-        newest: t.Callable[[list[dict[str, t.Any]]], dict[str, t.Any]] = (
-            (lambda records: records[-1])
-            if self.is_sorted
-            else (lambda records: max(records, key=lambda r: r[key]))
-        )
-
-        def ready(partition: Context | None) -> t.Iterator[Checked]:
-            # Each record is handled by the worker that fetched it, start to finish; the
-            # calling thread only writes bytes, quarantines and bookmarks, in order.
-            for rows in self.raw_batches(partition):
-                batch = self.checked(rows, partition)
-                batch.lines = output.encode(batch.records)
-                yield batch
 
         unsaved = 0
         with self.get_record_counter() as counter, self.get_sync_timer():
             try:
-                for partition, batch in fan_in(
-                    contexts, ready, self.max_concurrency, self.waits_on_answers
-                ):
+                # Each record is handled by the worker that fetched it, start to finish; this
+                # thread only writes bytes, quarantines and bookmarks, in order.
+                ready = functools.partial(self.batches, output=output)
+                for partition, batch in fan_in(contexts, ready, self.parallel):
                     self.set_aside(batch)
-                    records = batch.records
-                    if not records:
+                    if not batch.count:
                         continue
                     output.write(batch.lines)
                     self.state_manager.increment_state(
-                        newest(records), context=partition, replication_key=key
+                        batch.newest, context=partition, replication_key=key
                     )
                     self.state_manager.is_flushed = False
-                    counter.increment(len(records))
-                    unsaved += len(records)
+                    counter.increment(batch.count)
+                    unsaved += batch.count
                     if unsaved >= self.STATE_MSG_FREQUENCY:
                         output.flush()
                         self._write_state_message()

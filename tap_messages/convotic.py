@@ -152,6 +152,15 @@ class ConvoticMessagesStream(MessagesStream):
             )
 
     @override
+    def worker_report(self) -> dict[str, t.Any]:
+        return {**super().worker_report(), "not_found": self.not_found}
+
+    @override
+    def absorb_report(self, report: dict[str, t.Any]) -> None:
+        super().absorb_report(report)
+        self.not_found += report["not_found"]
+
+    @override
     def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
         if (stamp := to_utc_or_none(row.get("timestamp"))) is not None:
             row["timestamp"] = stamp

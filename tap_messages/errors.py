@@ -17,6 +17,10 @@ class VendorAPIError(FatalAPIError, TapMessagesError):
         super().__init__(message)
         self.status = status
 
+    def __reduce__(self) -> tuple[type[VendorAPIError], tuple[str, int]]:
+        """Rebuilt with its status when a worker process hands it over."""
+        return type(self), (str(self), self.status)
+
 
 class InvalidRecordError(TapMessagesError):
     """A record failed its schema while on_invalid_record is 'fail'."""

@@ -154,8 +154,9 @@ class TapMessages(Tap):
             th.IntegerType(minimum=1, maximum=64),
             default=4,
             description="Requests in flight at most per stream (Convotic conversations, or "
-            "Cekat pages once the page count is known and the order allows), used once answers "
-            "keep the tap waiting 2 ms or more each; all share the vendor's rate-limit pacing.",
+            "Cekat pages once the page count is known and the order allows): threads once "
+            "answers keep the tap waiting 2 ms or more each, else (Linux, 2+ cores) worker "
+            "processes, at most one per core; all keep to the vendor's rate limit.",
         ),
         th.Property(
             "on_invalid_record",

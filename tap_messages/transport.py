@@ -74,9 +74,15 @@ class Transport:
         response.elapsed = timedelta(seconds=elapsed)
         return response
 
-    def typical_wait(self) -> float:
-        """Seconds an answer keeps the caller blocked, once a few have been timed; else 0."""
-        return sorted(self._waits)[len(self._waits) // 2] if len(self._waits) >= SAMPLE else 0.0
+    def typical_wait(self) -> float | None:
+        """Seconds an answer keeps the caller blocked, once a few have been timed; else None."""
+        return sorted(self._waits)[len(self._waits) // 2] if len(self._waits) >= SAMPLE else None
+
+    def add(self, requests: int, seconds: float) -> None:
+        """Count requests made elsewhere (by a worker process) in this pool's totals."""
+        with self._lock:
+            self.requests += requests
+            self.seconds += seconds
 
 
 def _as_requests_error(error: HTTPError, url: str) -> requests.RequestException:
