@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import socketserver
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -124,6 +126,7 @@ class ImitationServer(ThreadingHTTPServer):
         self.rate_limiter = rate_limiter or RateLimiter(1000, 60.0, enforce=False)
         self.requests = RequestLog()
         self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
+        self.compress: str | None = None  # "gzip" or "deflate": bodies coded so when asked for
         self.prepared: dict[str, Response] | None = None  # set to {} to serve repeats from memory
         self.in_flight = self.most_in_flight = 0  # requests being answered at once
         self._open: set[socket.socket] = set()
@@ -261,4 +264,7 @@ class ImitationServer(ThreadingHTTPServer):
             message = f"Internal server error ({type(exc).__name__})"
             status, payload = 500, dumps(vendor.error_body(500, message))
         headers = {"Content-Type": "application/json", **rate_headers, **self.extra_headers}
+        if self.compress and self.compress in req.headers.get("accept-encoding", ""):
+            payload = gzip.compress(payload) if self.compress == "gzip" else zlib.compress(payload)
+            headers["Content-Encoding"] = self.compress
         return Response(status, headers, payload)

@@ -206,3 +206,18 @@ def test_requests_go_through_the_proxy_the_environment_names(serve):
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == data.ids()
     assert len(proxy.requests) >= 3
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_compressed_answers_are_decoded(serve, coding):
+    cekat, convotic = CekatData(n_messages=450, seed=63), ConvoticData(n_conversations=3, seed=63)
+    server = serve(cekat=cekat, convotic=convotic)
+    server.compress = coding
+    config = {**cekat_config(server), **convotic_config(server, convotic.conversation_ids())}
+    run = run_tap(config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r["id"] for r in run.records("cekat_messages")} == cekat.ids()
+    assert {(r["conversationId"], r["id"]) for r in run.records("convotic_messages")} == (
+        convotic.keys()
+    )
+    assert all(coding in r.headers["accept-encoding"] for r in server.requests)
