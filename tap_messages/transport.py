@@ -22,6 +22,7 @@ import threading
 import time
 import zlib
 from datetime import timedelta
+from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
 import certifi
@@ -61,8 +62,6 @@ class Transport:
             raise TapMessagesError(msg)
         if self._absolute:
             self._headers.update(self._proxy_headers)
-        cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        self._tls = ssl.create_default_context(cafile=cafile or certifi.where())
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
         self.requests, self.seconds = 0, 0.0  # all workers' requests, counted under the lock
@@ -71,7 +70,8 @@ class Transport:
     def get(self, url: str) -> requests.Response:
         """One GET, its whole body read; connection, timeout and body failures raised typed."""
         target = url if self._absolute else _path_of(url)
-        started, cpu = time.perf_counter(), time.thread_time()
+        sampling = len(self._waits) < SAMPLE  # reading a thread's CPU clock is a system call
+        started, cpu = time.perf_counter(), time.thread_time() if sampling else 0.0
         try:
             conn, reused = self._take()
             try:
@@ -86,11 +86,11 @@ class Transport:
             raise _as_requests_error(exc, url) from exc
         finally:
             elapsed = time.perf_counter() - started
-            waited = max(0.0, elapsed - (time.thread_time() - cpu))
+            waited = max(0.0, elapsed - (time.thread_time() - cpu)) if sampling else 0.0
             with self._lock:
                 self.requests += 1
                 self.seconds += elapsed
-                if 1 < self.requests <= 1 + SAMPLE:  # the first one also opens the connection
+                if sampling and 1 < self.requests <= 1 + SAMPLE:  # the first also connects
                     self._waits.append(waited)
         response = requests.Response()
         response.status_code, response.reason = status, reason
@@ -148,6 +148,12 @@ class Transport:
         if self._proxy is not None and self._https:
             conn.set_tunnel(self._host, self._port, headers=self._proxy_headers)
         return conn
+
+    @cached_property
+    def _tls(self) -> ssl.SSLContext:
+        """Verification against the environment's CA bundle; made once, for https only."""
+        cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        return ssl.create_default_context(cafile=cafile or certifi.where())
 
     def typical_wait(self) -> float | None:
         """Seconds an answer keeps the caller blocked, once a few have been timed; else None."""

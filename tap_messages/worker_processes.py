@@ -7,7 +7,7 @@ imports, the config and the task under way come with them), one per core up to
 which writes, quarantines and bookmarks in order, as for threads: STATE still covers exactly the
 records before it. Two ways to share the work: whole partitions handed out one at a time
 (`in_processes`), or numbered pages dealt round-robin and read back in order (`in_stripes`),
-each worker at most one page ahead of the parent. A worker's stdout is
+each worker at most two pages ahead of the parent. A worker's stdout is
 /dev/null, so only the parent writes Singer messages, and a worker whose parent is gone stops at
 its next hand-over. Linux only: fork is unsafe on macOS.
 """
@@ -71,7 +71,7 @@ def in_processes(
     pending = list(range(len(tasks)))
     with _forked(min(width, len(tasks)), serve, hooks) as conns:
         for conn in conns:
-            conn.send(pending.pop(0))
+            _tell(conn, pending.pop(0), hooks)
         live = list(conns)
         while live:
             for ready in connection.wait(live):
@@ -80,7 +80,7 @@ def in_processes(
                 if kind == "item":
                     yield tasks[index][0], payload
                 elif kind == "done":
-                    conn.send(pending.pop(0) if pending else None)
+                    _tell(conn, pending.pop(0) if pending else None, hooks)
                 else:
                     live.remove(conn)
 
@@ -91,16 +91,22 @@ def in_stripes(
     """work(item) for every item, worker k taking items k, k + width, ...; yielded in order."""
 
     def serve(conn: Conn, k: int) -> None:
+        sent = False
         for index in range(k, len(items), width):
-            conn.send(("item", index, work(items[index])))
-            conn.recv()  # the parent has taken it: a worker is never more than one item ahead
+            item = work(items[index])
+            if sent:
+                conn.recv()  # the parent took the one before: at most one waits in the pipe
+            conn.send(("item", index, item))
+            sent = True
+        if sent:
+            conn.recv()
 
     width = min(width, len(items))
     with _forked(width, serve, hooks) as conns:
         for index in range(len(items)):
             conn = conns[index % width]
             item = _receive(conn, hooks)[2]
-            conn.send(True)
+            _tell(conn, True, hooks)
             yield item
         for conn in conns:
             _receive(conn, hooks)  # its report
@@ -110,14 +116,26 @@ def _receive(conn: Conn, hooks: Workers) -> tuple[str, int, t.Any]:
     """The next message from a worker; its error raised, its report absorbed."""
     try:
         kind, index, payload = conn.recv()
-    except EOFError:
-        msg = "a worker process ended before finishing its work (was it killed?)"
-        raise TapMessagesError(msg) from None
+    except (EOFError, OSError):
+        raise _ended() from None
     if kind == "error":
         raise payload
     if kind == "report":
         hooks.absorb_report(payload)
     return kind, index, payload
+
+
+def _tell(conn: Conn, message: t.Any, hooks: Workers) -> None:
+    """Send a worker its next task, or a go-ahead; if it has ended, raise why."""
+    try:
+        conn.send(message)
+    except OSError:
+        _receive(conn, hooks)  # raises the error it left, if any
+        raise _ended() from None
+
+
+def _ended() -> TapMessagesError:
+    return TapMessagesError("a worker process ended before finishing its work (was it killed?)")
 
 
 @contextlib.contextmanager
@@ -173,8 +191,10 @@ def _work_and_exit(
         status = 1  # the parent is gone: nothing is left to hand over to
     except BaseException as error:  # handed to the parent, which raises it
         status = 1
-        with contextlib.suppress(OSError):  # the parent may be gone too
+        with contextlib.suppress(OSError, EOFError):  # the parent may be gone too
             conn.send(("error", -1, _picklable(error)))
+            while True:  # until the parent, having read it, closes the pipe
+                conn.recv()
     finally:
         sys.stderr.flush()
         os._exit(status)

@@ -65,8 +65,9 @@ def test_wrong_total_page_neither_cuts_nor_loops(serve, skew):
     assert {r["id"] for r in run.records(STREAM)} == data.ids()
     pages = pages_requested(server)
     assert sorted(pages) == list(range(1, len(pages) + 1))
-    # 11 pages hold the data; read-ahead may ask for up to max_concurrency - 1 promised pages more
-    assert len(pages) <= 11 + 3
+    # 11 pages hold the data, the 12th is empty; reading ahead may ask for a few promised pages
+    # more: up to max_concurrency - 1 on threads, two per worker process (at most 4 of them here)
+    assert len(pages) <= 12 + 2 * 4
 
 
 def test_server_that_caps_limit_below_page_size_loses_nothing(serve):
