@@ -7,9 +7,9 @@ imports, the config and the task under way come with them), one per core up to
 which writes, quarantines and bookmarks in order, as for threads: STATE still covers exactly the
 records before it. Two ways to share the work: whole partitions handed out one at a time
 (`in_processes`), or numbered pages dealt round-robin and read back in order (`in_stripes`),
-each worker at most two pages ahead of the parent. A worker's stdout is
-/dev/null, so only the parent writes Singer messages, and a worker whose parent is gone stops at
-its next hand-over. Linux only: fork is unsafe on macOS.
+each worker at most UNSEEN + 1 pages ahead of the parent. A worker's stdout is /dev/null, so
+only the parent writes Singer messages; a worker whose parent is gone stops at its next
+hand-over. Linux only: fork is unsafe on macOS.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if t.TYPE_CHECKING:
 C = t.TypeVar("C")
 T = t.TypeVar("T")
 Conn = connection.Connection
+UNSEEN = 2  # items a worker may have sent ahead of the parent in `in_stripes`
 
 
 class Workers(t.Protocol):
@@ -91,14 +92,15 @@ def in_stripes(
     """work(item) for every item, worker k taking items k, k + width, ...; yielded in order."""
 
     def serve(conn: Conn, k: int) -> None:
-        sent = False
+        unseen = 0  # items sent that the parent has not taken yet
         for index in range(k, len(items), width):
             item = work(items[index])
-            if sent:
-                conn.recv()  # the parent took the one before: at most one waits in the pipe
+            if unseen == UNSEEN:
+                conn.recv()  # the parent took one: a worker is at most UNSEEN + 1 items ahead
+                unseen -= 1
             conn.send(("item", index, item))
-            sent = True
-        if sent:
+            unseen += 1
+        for _ in range(unseen):
             conn.recv()
 
     width = min(width, len(items))
