@@ -37,6 +37,7 @@ UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
 
 
 TAP = ["-m", "tap_messages.tap"]
+READ_BY = {"processes": "in worker processes", "threads": "on threads", "": "in one thread"}
 PLAIN_SDK_TAP = [str(ROOT / "benchmarks" / "plain_sdk_tap.py")]
 
 
@@ -284,6 +285,7 @@ def scale(conversations: int, per: int, width: int) -> None:
             f"records {result['records']}, wall {result['seconds']:.1f} s, "
             f"{result['records'] / result['seconds']:,.0f} rec/s, "
             f"peak memory {result['memory_mb']:.0f} MB (PSS, with any workers), "
+            f"read {READ_BY[result['parallel']]}, "
             f"final STATE {result['state_bytes']:,} bytes = "
             f"{result['state_bytes'] / conversations:.0f} bytes per conversation"
         )
