@@ -89,7 +89,7 @@ class CekatMessagesStream(MessagesStream):
         newest_first, oldest_first, previous = True, False, "\uffff"
         for page in walk:
             rows = page.content
-            for place, updated in enumerate(rows.updated):
+            for place, updated in enumerate(rows.updated if newest_first else ()):
                 if updated is not None and place not in page.repeats:
                     newest_first = newest_first and updated <= previous
                     previous = updated

@@ -171,6 +171,11 @@ def _path_of(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _without_query(url: str) -> str:
+    """The request's address for an error message, without its query string."""
+    return urlsplit(url)._replace(query="").geturl()
+
+
 def _decoded(body: bytes, encoding: str, url: str) -> bytes:
     """The body without its gzip or deflate content coding."""
     coding = encoding.strip().lower()
@@ -185,15 +190,15 @@ def _decoded(body: bytes, encoding: str, url: str) -> bytes:
             except zlib.error:  # some servers send raw deflate without the zlib header
                 return zlib.decompress(body, -zlib.MAX_WBITS)
     except zlib.error as exc:
-        where = urlsplit(url)._replace(query="").geturl()
-        msg = f"DecodeError on {where}: the {coding} body could not be decoded ({exc})"
+        msg = (
+            f"DecodeError on {_without_query(url)}: the {coding} body could not be decoded ({exc})"
+        )
         raise requests.exceptions.ContentDecodingError(msg) from exc
     return body  # a coding we did not ask for: handed on as sent, for the JSON check to judge
 
 
 def _as_requests_error(error: BaseException, url: str) -> requests.RequestException:
-    where = urlsplit(url)._replace(query="").geturl()
-    message = f"{type(error).__name__} on {where}: {error}"
+    message = f"{type(error).__name__} on {_without_query(url)}: {error}"
     if isinstance(error, TimeoutError):
         return requests.exceptions.Timeout(message)
     if isinstance(error, ssl.SSLError):
