@@ -12,7 +12,7 @@ from imitations import CekatData, ConvoticData
 from imitations.faults import RateLimiter
 from tap_messages.concurrency import ahead_in_threads, fan_in, in_threads
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import run_tap
+from tests.singer_run import answers_from_memory, run_tap
 from tests.test_record_validation import hostile_rows
 
 TASKS = {f"task{n}": [f"task{n}-item{i}" for i in range(6)] for n in range(5)}
@@ -136,7 +136,9 @@ def test_a_fast_api_has_cekat_pages_read_by_worker_processes_only_when_served_ol
     for row in hostile_rows(data):
         data.add_raw({**row, "created_at": late["created_at"]})  # on the last page
     server = serve(cekat=data, rate_limiter=UNLIMITED)
-    run = run_tap({**cekat_config(server), "max_concurrency": 4})
+    config = {**cekat_config(server), "max_concurrency": 4}
+    answers_from_memory(server, config)
+    run = run_tap(config)
     assert run.returncode == 0, run.stderr[-2000:]
     assert (PROCESSES in run.stderr) == (order == "oldest_first")
     assert {r["id"] for r in run.records("cekat_messages")} >= data.ids() - {"bad-type", "bad-time"}
@@ -151,7 +153,9 @@ def test_an_invalid_record_in_a_worker_stops_the_run_in_fail_mode(serve):
     late = copy.deepcopy(data.messages[-1])
     data.add_raw({**late, "id": "bad-type", "is_template": "yes"})
     server = serve(cekat=data, rate_limiter=UNLIMITED)
-    run = run_tap({**cekat_config(server), "on_invalid_record": "fail"})
+    config = {**cekat_config(server), "on_invalid_record": "fail"}
+    answers_from_memory(server, config)
+    run = run_tap(config)
     assert PROCESSES in run.stderr
     assert run.returncode == 1
     last_line = run.stderr.strip().splitlines()[-1]
