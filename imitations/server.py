@@ -6,6 +6,7 @@ import contextlib
 import gzip
 import socket
 import socketserver
+import ssl
 import threading
 import time
 import zlib
@@ -91,16 +92,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if response.action == "close":
+        framing = self.server.framing if response.action == "send" else "length"
+        if response.action == "close" or framing == "close":
             self.close_connection = True
         headers = {"Content-Length": str(len(response.body)), **response.headers}
+        body, interim = b"" if self.command == "HEAD" else response.body, b""
+        if framing != "length":
+            del headers["Content-Length"]
+        if framing == "chunked":  # as a CDN might: early hints first, chunks with extensions
+            interim = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+            headers["Transfer-Encoding"] = "chunked"
+            pieces = [body[i : i + 4000] for i in range(0, len(body), 4000)]
+            body = b"".join(b"%x;piece=%d\r\n%s\r\n" % (len(p), n, p) for n, p in enumerate(pieces))
+            body += b"0\r\nX-Checksum: none\r\n\r\n"
         if self.close_connection:
             headers["Connection"] = "close"
         reason = _REASONS.get(response.status, "Unknown")
         lines = [f"HTTP/1.1 {response.status} {reason}", f"Date: {self.date_time_string()}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
-        body = b"" if self.command == "HEAD" else response.body
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(interim + head + body)
 
 
 class ImitationServer(ThreadingHTTPServer):
@@ -119,14 +130,21 @@ class ImitationServer(ThreadingHTTPServer):
         fault: Fault | None = None,
         after_request: Callable[[RecordedRequest], None] | None = None,
         rate_limiter: RateLimiter | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        """Bind to `host:port` (0 picks a free port); serving starts on `start()` or `with`."""
-        self.cekat, self.convotic = cekat, convotic
+        """Bind to `host:port` (0 picks a free port); serving starts on `start()` or `with`.
+
+        With a server-side `tls` context it speaks HTTPS.
+        """
+        self.cekat, self.convotic, self.tls = cekat, convotic, tls
         self.latency_s, self.fault, self.after_request = latency_s, fault, after_request
         self.rate_limiter = rate_limiter or RateLimiter(1000, 60.0, enforce=False)
         self.requests = RequestLog()
         self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
         self.compress: str | None = None  # "gzip" or "deflate": bodies coded so when asked for
+        # How bodies are delimited: "length" (Content-Length), "chunked" (after a 103 interim
+        # answer), or "close" (no length, the connection closed after each answer).
+        self.framing = "length"
         self.prepared: dict[str, Response] | None = None  # set to {} to serve repeats from memory
         self.in_flight = self.most_in_flight = 0  # requests being answered at once
         self._open: set[socket.socket] = set()
@@ -143,7 +161,15 @@ class ImitationServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         """Return `http://host:port`."""
-        return f"http://{self.server_name}:{self.server_port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.server_name}:{self.server_port}"
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection; over TLS, its handshake happens in the handler's thread."""
+        conn, address = super().get_request()
+        if self.tls is not None:
+            conn = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, address
 
     # ---- lifecycle --------------------------------------------------------------------------
     def start(self) -> ImitationServer:

@@ -24,10 +24,20 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_plain(text: str) -> bool:
+    """Printable ASCII only: what may go into a request line or header as it is."""
+    return text.isascii() and text.isprintable()
+
+
 def _url_error(vendor: str, value: t.Any) -> str | None:
     url = urlparse(str(value))
     if url.scheme not in {"http", "https"} or not url.hostname:
         return f"{vendor}.base_url: {value!r} is not an http(s) URL."
+    if not _is_plain(str(value)) or " " in str(value):
+        return (
+            f"{vendor}.base_url: {value!r} holds spaces, control or non-ASCII characters; "
+            "percent-encode them (and write the host name in its xn-- form)."
+        )
     if url.scheme == "http" and not _is_loopback(url.hostname):
         return f"{vendor}.base_url: {value!r} would send the API key unencrypted; use https://."
     return None
@@ -49,6 +59,11 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         key = block.get("api_key")
         if "api_key" in block and not str(key or "").strip():
             errors.append(f"{vendor}.api_key is empty: set the key or remove the setting.")
+        elif key is not None and not _is_plain(str(key)):
+            errors.append(
+                f"{vendor}.api_key holds a line break, a control or a non-ASCII character, which "
+                "no API key has: copy the key again."
+            )
         elif key is None and any(block.get(name) for name in _FILTERS[vendor]):
             errors.append(f"{vendor}.api_key is missing while other {vendor} settings are set.")
         if "base_url" in block and (error := _url_error(vendor, block["base_url"])):

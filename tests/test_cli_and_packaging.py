@@ -103,6 +103,14 @@ def test_catalog_and_test_modes_work(serve, tmp_path):
         ({"cekat": {"api_key": ""}}, "cekat.api_key is empty"),
         ({"cekat": {"api_key": "k", "timezone": "Mars/Olympus"}}, "cekat.timezone: 'Mars/Olympus'"),
         ({"cekat": {"api_key": "k", "base_url": "api.cekat.ai"}}, "cekat.base_url: 'api.cekat.ai'"),
+        (
+            {"cekat": {"api_key": "k", "base_url": "https://api.cekat.ai/v 2"}},
+            "cekat.base_url: 'https://api.cekat.ai/v 2' holds spaces",
+        ),
+        (
+            {"convotic": {"api_key": "cvtk_secret\nX-Admin: 1", "conversation_ids": ["c"]}},
+            "convotic.api_key holds a line break",
+        ),
         ({"cekat": {"api_key": "k", "page_size": 0}}, "0 is less than the minimum of 1"),
         ({"cekat": {"api_key": "k"}, "start_date": "last tuesday"}, "start_date"),
         ({"convotic": {"api_key": "k"}}, "convotic.conversation_ids is empty"),
@@ -114,6 +122,7 @@ def test_bad_config_is_refused_with_the_setting_named(config, message):
     assert run.returncode != 0
     assert message in run.stderr
     assert "Traceback" not in run.stderr
+    assert "cvtk_secret" not in run.stderr
 
 
 def test_no_key_appears_in_any_output_of_good_or_failing_runs(serve):
