@@ -88,7 +88,9 @@ def _line(reader: t.BinaryIO) -> bytes:
 
 def _headers(reader: t.BinaryIO) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
-    while (line := _line(reader)) not in _BLANK:
+    while (line := _line(reader)) not in (b"\r\n", b"\n"):
+        if not line.endswith(b"\n"):
+            raise IncompleteRead(line)  # the connection ended inside the headers
         if len(headers) >= MAX_HEADERS:
             msg = f"got more than {MAX_HEADERS} headers"
             raise HTTPException(msg)

@@ -66,6 +66,7 @@ def test_headers_keep_their_names_and_join_folded_lines():
     [
         (b"", RemoteDisconnected),
         (b"<html>502</html>\r\n", BadStatusLine),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Le", IncompleteRead),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n" + BODY, IncompleteRead),
         (b"HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n" + BODY, HTTPException),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"da", IncompleteRead),
@@ -77,6 +78,7 @@ def test_headers_keep_their_names_and_join_folded_lines():
     ids=[
         "closed-before-answering",
         "not-http",
+        "closed-inside-the-headers",
         "shorter-than-its-length",
         "length-not-a-number",
         "chunk-cut-short",
