@@ -7,6 +7,7 @@ import gzip
 import socket
 import socketserver
 import ssl
+import sys
 import threading
 import time
 import zlib
@@ -96,11 +97,10 @@ class _Handler(BaseHTTPRequestHandler):
         if response.action == "close" or framing == "close":
             self.close_connection = True
         headers = {"Content-Length": str(len(response.body)), **response.headers}
-        body, interim = b"" if self.command == "HEAD" else response.body, b""
+        body = b"" if self.command == "HEAD" else response.body
         if framing != "length":
             del headers["Content-Length"]
-        if framing == "chunked":  # as a CDN might: early hints first, chunks with extensions
-            interim = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        if framing == "chunked":  # as a CDN might: chunks with extensions and a trailer
             headers["Transfer-Encoding"] = "chunked"
             pieces = [body[i : i + 4000] for i in range(0, len(body), 4000)]
             body = b"".join(b"%x;piece=%d\r\n%s\r\n" % (len(p), n, p) for n, p in enumerate(pieces))
@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [f"HTTP/1.1 {response.status} {reason}", f"Date: {self.date_time_string()}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(interim + head + body)
+        self.wfile.write(head + body)
 
 
 class ImitationServer(ThreadingHTTPServer):
@@ -142,8 +142,8 @@ class ImitationServer(ThreadingHTTPServer):
         self.requests = RequestLog()
         self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
         self.compress: str | None = None  # "gzip" or "deflate": bodies coded so when asked for
-        # How bodies are delimited: "length" (Content-Length), "chunked" (after a 103 interim
-        # answer), or "close" (no length, the connection closed after each answer).
+        # How bodies are delimited: "length" (Content-Length), "chunked", or "close" (no
+        # length, the connection closed after each answer).
         self.framing = "length"
         self.prepared: dict[str, Response] | None = None  # set to {} to serve repeats from memory
         self.in_flight = self.most_in_flight = 0  # requests being answered at once
@@ -151,6 +151,11 @@ class ImitationServer(ThreadingHTTPServer):
         self._open_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client goes away mid-answer (a killed tap, a refused certificate)."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         """Bind without the reverse-DNS lookup HTTPServer does."""

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import typing as t
-from dataclasses import dataclass
 from functools import cached_property
 
-from singer_sdk.helpers.types import Context
 from typing_extensions import override
 
-from tap_messages.client import Checked, MessagesStream
-from tap_messages.concurrency import ahead_in_threads
-from tap_messages.page_numbers import Page, PageWalk, ReadAhead, rows_of
-from tap_messages.record_output import RecordOutput
-from tap_messages.timestamps import format_utc, to_utc_or_none, zone
-from tap_messages.worker_processes import in_stripes
+from tap_messages.cekat_pages import Page, PageWalk, page_of
+from tap_messages.client import VendorStream
+from tap_messages.read_ahead import ReadAhead
+from tap_messages.timestamps import format_utc, is_utc, to_utc_or_none, zone
+
+if t.TYPE_CHECKING:
+    import datetime as dt
+
+    from singer_sdk.helpers.types import Context
+
+Row = dict[str, t.Any]
 
 
-class CekatMessagesStream(MessagesStream):
+class CekatMessagesStream(VendorStream):
     """Messages of the New Open API; incremental on `updated_at`, which moves on status changes.
 
     The served order is not documented, so the stream is unsorted: its bookmark is committed at the
@@ -41,7 +43,7 @@ class CekatMessagesStream(MessagesStream):
         key = self.settings.get("api_key") or ""
         return {"Authorization": f"Bearer {key}", "api_key": key}
 
-    @property
+    @cached_property
     @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         inboxes = self.settings.get("inbox_ids") or [None]
@@ -53,142 +55,72 @@ class CekatMessagesStream(MessagesStream):
         return contexts if contexts != [{}] else None
 
     @cached_property
-    def naive_zone(self) -> t.Any:
+    def naive_zone(self) -> dt.tzinfo:
         """The zone Cekat's naive message times are in."""
         return zone(self.settings.get("timezone") or "Asia/Jakarta")
 
-    def normalised(self, row: dict[str, t.Any]) -> str | None:
-        """Convert the row's naive times to UTC in place; return its UTC `updated_at`, if readable.
-
-        Unreadable values stay as sent, for validation to quarantine with a reason.
-        """
-        zone, sent, changed = self.naive_zone, row.get("created_at"), row.get("updated_at")
-        if (created := to_utc_or_none(sent, zone)) is not None:
+    def normalised(self, row: Row) -> Row:
+        """The row with its naive times in UTC; unreadable ones stay as sent, for validation."""
+        sent, changed = row.get("created_at"), row.get("updated_at")
+        if (created := to_utc_or_none(sent, self.naive_zone)) is not None:
             row["created_at"] = created
         # Most messages were never updated: both times are the same text.
-        updated = created if changed == sent else to_utc_or_none(changed, zone)
+        updated = created if changed == sent else to_utc_or_none(changed, self.naive_zone)
         if updated is not None:
             row["updated_at"] = updated
         extra = row.get("additional_data")
         if isinstance(extra, dict):
-            snooze = to_utc_or_none(extra.get("snooze_date"), zone)
+            snooze = to_utc_or_none(extra.get("snooze_date"), self.naive_zone)
             if snooze is not None:
                 extra["snooze_date"] = snooze
-        return updated
+        return row
+
+    def page(self, number: int, context: Context | None) -> Page:
+        """Page `number` of the messages in the partition, times in UTC."""
+        limit = int(self.settings.get("page_size") or 100)
+        page = page_of(number, self.get_json({"limit": limit, "page": number, **(context or {})}))
+        page.rows = [self.normalised(row) for row in page.rows]
+        return page
 
     @override
-    def batches(self, context: Context | None, output: RecordOutput | None) -> t.Iterator[Checked]:
+    def read_partition(self, context: Context | None) -> t.Iterable[Row]:
         start = self.get_starting_timestamp(context)
         since = format_utc(start) if start else ""
         limit = int(self.settings.get("page_size") or 100)
-        params = {"limit": limit, **(context or {})}
-        read = functools.partial(
-            self.page, params=params, since=since, context=context, output=output
+        walk = PageWalk(
+            lambda number: self.page(number, context), limit, ReadAhead(self.max_concurrency)
         )
-        walk = PageWalk(read, limit)
         newest_first, oldest_first, previous = True, False, "\uffff"
         for page in walk:
-            rows = page.content
-            for place, updated in enumerate(rows.updated if newest_first else ()):
-                if updated is not None and place not in page.repeats:
+            fresh = page.fresh()
+            for row in fresh if newest_first else ():
+                updated = row.get("updated_at")
+                if isinstance(updated, str):
                     newest_first = newest_first and updated <= previous
                     previous = updated
-            yield rows.without(page.repeats)
+            yield from (row for row in fresh if not _older(row, since))
             if newest_first and previous < since:
-                self.log(
+                self.logger.info(
                     "Cekat serves newest first: stopped at page %d, older than the bookmark",
                     page.number,
                 )
                 return
             if page.number == 1:
-                oldest_first = rows.rising
-            promised = page.total_page or 0
+                oldest_first = _rising(page.rows)
             # New rows land on later pages only, so when served oldest first the pages
-            # `total_page` promises can be read side by side. Newest first stays sequential:
+            # `total_page` promises can be read ahead. Newest first stays sequential:
             # rows pushed down a page by new messages must be read after the page they left.
-            if (
-                oldest_first
-                and not walk.reading_ahead
-                and promised > page.number
-                and (reader := self.page_reader(promised - page.number))
-            ):
-                walk.read_ahead(reader, promised)
-
-    def page(
-        self,
-        number: int,
-        *,
-        params: dict[str, t.Any],
-        since: str,
-        context: Context | None,
-        output: RecordOutput | None,
-    ) -> Page[CheckedRows]:
-        """Fetch page `number` and check its rows not older than `since`; safe in a worker."""
-        rows, total_page, total_items = rows_of(number, self.fetch({**params, "page": number}))
-        keys = [(row.get("id"), row.get("updated_at")) for row in rows]
-        updated, kept, fresh = [], [], []
-        for place, row in enumerate(rows):
-            when = self.normalised(row)
-            updated.append(when)
-            if when is None or when >= since:
-                kept.append(place)
-                fresh.append(row)
-        batch = self.sealed(self.checked(fresh, context), output)
-        content = CheckedRows(batch, kept, updated, _oldest_first(rows))
-        return Page(number, keys, total_page, total_items, content)
-
-    def page_reader(self, pages_left: int) -> ReadAhead[CheckedRows] | None:
-        """How to read the promised pages, as the first answers tell: threads, processes, as is."""
-        if self.waits_on_answers():
-            return functools.partial(ahead_in_threads, width=self.max_concurrency)
-        if workers := self.worker_processes(pages_left):
-            return functools.partial(in_stripes, width=workers, hooks=self)
-        return None
-
-    @override
-    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
-        if context:
-            for key, value in context.items():
-                row.setdefault(key, value)
-        return row
+            if oldest_first and page.total_page:
+                walk.read_ahead_until = page.total_page
 
 
-@dataclass
-class CheckedRows:
-    """A page's rows as checked (and perhaps serialised) records, with each row's place and time."""
-
-    batch: Checked
-    kept: list[int]  # the place on the page of each row checked (none older than the bookmark)
-    updated: list[str | None]  # each row's UTC updated_at, where readable
-    rising: bool  # created_at rises from the first row to the last: served oldest first
-
-    def without(self, repeats: set[int]) -> Checked:
-        """The batch without the rows at `repeats` (emitted with the page before)."""
-        batch = self.batch
-        if not repeats:
-            return batch
-        invalid_at = set(batch.invalid_at)
-        valid = [place for i, place in enumerate(self.kept) if i not in invalid_at]
-        batch.invalid = [
-            entry
-            for entry, i in zip(batch.invalid, batch.invalid_at, strict=True)
-            if self.kept[i] not in repeats
-        ]
-        if batch.records:
-            batch.records = [
-                r for r, p in zip(batch.records, valid, strict=True) if p not in repeats
-            ]
-        if batch.lines:
-            lines = batch.lines.split(b"\n")[:-1]  # one JSON line per record, each \n-ended
-            kept = [line for line, p in zip(lines, valid, strict=True) if p not in repeats]
-            batch.lines, batch.count = b"".join(line + b"\n" for line in kept), len(kept)
-        return batch
+def _older(row: Row, since: str) -> bool:
+    """True when the row's updated_at is readable and before `since` (unreadable ones are kept)."""
+    updated = row.get("updated_at")
+    return is_utc(updated) and t.cast("str", updated) < since
 
 
-def _oldest_first(rows: list[dict[str, t.Any]]) -> bool:
+def _rising(rows: list[Row]) -> bool:
     """True when a page runs from older to newer messages (by creation, which never moves)."""
-    first, last = (
-        rows[0].get("created_at") if rows else None,
-        rows[-1].get("created_at") if rows else None,
-    )
+    first, last = (rows[0].get("created_at"), rows[-1].get("created_at")) if rows else (None, None)
     return isinstance(first, str) and isinstance(last, str) and first < last

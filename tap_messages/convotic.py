@@ -5,19 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 import zlib
+from functools import cached_property
 
-from singer_sdk.helpers.types import Context
-from singer_sdk.streams._state import StreamStateManager
 from typing_extensions import override
 
-from tap_messages.client import MessagesStream, objects_under
-from tap_messages.errors import TapMessagesError, VendorAPIError
+from tap_messages.client import VendorStream
+from tap_messages.convotic_windows import Answer, TruncationEnd, WindowWalk
+from tap_messages.errors import TapMessagesError, VendorAPIError, objects_under
 from tap_messages.partition_state import IndexedStateManager
-from tap_messages.time_windows import Answer, TruncationEnd, WindowWalk
-from tap_messages.timestamps import UTC, to_utc_or_none
+from tap_messages.read_ahead import ReadAhead
+from tap_messages.timestamps import UTC, parse, to_utc_or_none
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams._state import StreamStateManager
+
+    from tap_messages.tap import TapMessages
 
 LIMIT = 100
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+Message = dict[str, t.Any]
 
 
 def shard_of(conversation: str, count: int) -> int:
@@ -32,12 +39,13 @@ def iso_param(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
-class ConvoticMessagesStream(MessagesStream):
+class ConvoticMessagesStream(VendorStream):
     """Messages of the conversations in `convotic.conversation_ids` (the API cannot list them).
 
     Each conversation is walked in time order up to the instant the run started (see
-    time_windows), so its `timestamp` bookmark advances with every record and a killed run
-    resumes where it stopped. Conversations missing from the API (404) are skipped with a warning.
+    convotic_windows), so its `timestamp` bookmark advances with every record and a killed run
+    resumes where it stopped. The next conversations are read ahead on threads while the SDK
+    writes the current one. Conversations missing from the API (404) are skipped with a warning.
     """
 
     name = "convotic_messages"
@@ -49,11 +57,13 @@ class ConvoticMessagesStream(MessagesStream):
     settings_prefix = "convotic"
 
     @override
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: TapMessages) -> None:
+        super().__init__(tap)
         self.run_end = dt.datetime.now(UTC)
         self.truncation = TruncationEnd()
         self.not_found: list[str] = []
+        self.read_ahead: ReadAhead[str, list[Message]] = ReadAhead(self.max_concurrency)
+        self._indexed_state: IndexedStateManager | None = None
 
     @override
     def auth_headers(self) -> dict[str, str]:
@@ -62,63 +72,71 @@ class ConvoticMessagesStream(MessagesStream):
     @property
     @override
     def state_manager(self) -> StreamStateManager:
-        if self._state_manager is None:
-            self._state_manager = IndexedStateManager(
+        if self._indexed_state is None:
+            self._indexed_state = IndexedStateManager(
                 tap_name=self.tap_name,
                 stream_name=self.name,
-                tap_state=self._tap_state,
+                tap_state=self.tap_state,
                 is_sorted=self.is_sorted,
                 check_sorted=self.check_sorted,
             )
-        return self._state_manager
+        return self._indexed_state
 
-    @property
+    @cached_property
     @override
     def partitions(self) -> list[dict[str, t.Any]] | None:
         ids = dict.fromkeys(self.settings.get("conversation_ids") or [])
-        count, index = (
-            int(self.settings.get("shard_count", 1)),
-            int(self.settings.get("shard_index", 0)),
-        )
+        count = int(self.settings.get("shard_count", 1))
+        index = int(self.settings.get("shard_index", 0))
         mine = [cid for cid in ids if count == 1 or shard_of(cid, count) == index]
         return [{"conversationId": cid} for cid in mine] or None
 
-    def window(self, conversation: str, lo: dt.datetime, hi: dt.datetime) -> Answer:
-        """One request for the conversation's messages in [lo, hi]."""
-        params = {
-            "conversationId": conversation,
-            "from": iso_param(lo),
-            "to": iso_param(hi),
-            "limit": LIMIT,
-        }
-        if platform := self.settings.get("platform"):
-            params["platform"] = platform
-        payload = self.fetch(params)
-        messages = objects_under(
-            payload,
-            "messages",
-            answer=f"Convotic's answer for conversation {conversation}",
-            shape="{messages: [...], conversationId, total, limit}",
-            setting="convotic.base_url",
-        )
-        total = payload.get("total")
-        answer = Answer(messages, total if isinstance(total, int) else None)
-        outside = answer.outside(lo, hi)
-        if outside:
-            msg = (
-                f"Convotic answered conversation {conversation} with messages outside the "
-                f"requested window [{iso_param(lo)}, {iso_param(hi)}] (e.g. at "
-                f"{outside[0].get('timestamp')}); without working from/to bounds it cannot be "
-                "read completely."
-            )
-            raise TapMessagesError(msg)
-        return answer
+    @cached_property
+    def _place(self) -> dict[str, int]:
+        return {p["conversationId"]: i for i, p in enumerate(self.partitions or [])}
 
     @override
-    def raw_batches(self, context: Context | None) -> t.Iterator[list[dict[str, t.Any]]]:
+    def read_partition(self, context: Context | None) -> t.Iterable[Message]:
+        """The conversation's messages; the next max_concurrency - 1 start on threads meanwhile."""
         if not context:
             return
         conversation = str(context["conversationId"])
+        place = self._place.get(conversation, len(self._place))
+        for later in (self.partitions or [])[place : place + self.max_concurrency]:
+            if later["conversationId"] not in self.read_ahead:
+                self.read_ahead.start(later["conversationId"], self._walker(later))
+        for batch in self.read_ahead.take(conversation, self._walker(context)):
+            yield from batch
+
+    @override
+    def finish(self) -> None:
+        self.read_ahead.close()
+        super().finish()
+        read, missing = len(self.partitions or []), self.not_found
+        self.logger.info(
+            "convotic_messages: %d conversations read, %d skipped as not found%s",
+            read - len(missing),
+            len(missing),
+            f" ({', '.join(missing)})" if missing else "",
+        )
+
+    def _walker(self, context: Context) -> t.Callable[[], t.Iterator[list[Message]]]:
+        """The conversation's walk, its start read from state here, on the SDK's thread."""
+        start = self._start_of(context)
+        return lambda: self._walk(str(context["conversationId"]), start)
+
+    def _start_of(self, context: Context) -> dt.datetime:
+        """The later of the conversation's bookmark and start_date, as the SDK picks it."""
+        state = self.get_context_state(context)
+        value = state.get("replication_key_value") if state.get("replication_key") else None
+        start_date = self.config.get("start_date")
+        if value and start_date:
+            value = self.compare_start_date(value, start_date)
+        value = value or start_date
+        return parse(value) if value else EPOCH
+
+    def _walk(self, conversation: str, start: dt.datetime) -> t.Iterator[list[Message]]:
+        """Every message of the conversation from start to the run's start, in time order."""
 
         def on_burst(moment: dt.datetime, limit: int, total: int | None) -> None:
             self.logger.warning(
@@ -134,7 +152,7 @@ class ConvoticMessagesStream(MessagesStream):
         walk = WindowWalk(
             fetch=lambda lo, hi: self.window(conversation, lo, hi),
             limit=LIMIT,
-            start=self.get_starting_timestamp(context) or EPOCH,
+            start=start,
             end=self.run_end,
             truncation=self.truncation,
             on_burst=on_burst,
@@ -151,19 +169,34 @@ class ConvoticMessagesStream(MessagesStream):
                 conversation,
             )
 
-    @override
-    def worker_report(self) -> dict[str, t.Any]:
-        return {**super().worker_report(), "not_found": self.not_found}
-
-    @override
-    def absorb_report(self, report: dict[str, t.Any]) -> None:
-        super().absorb_report(report)
-        self.not_found += report["not_found"]
-
-    @override
-    def prepare(self, row: dict[str, t.Any], context: Context | None) -> dict[str, t.Any]:
-        if (stamp := to_utc_or_none(row.get("timestamp"))) is not None:
-            row["timestamp"] = stamp
-        if context:
-            row.setdefault("conversationId", context["conversationId"])
-        return row
+    def window(self, conversation: str, lo: dt.datetime, hi: dt.datetime) -> Answer:
+        """One request for the conversation's messages in [lo, hi], timestamps in UTC."""
+        params = {
+            "conversationId": conversation,
+            "from": iso_param(lo),
+            "to": iso_param(hi),
+            "limit": LIMIT,
+            "platform": self.settings.get("platform"),
+        }
+        payload = self.get_json(params)
+        messages = objects_under(
+            payload,
+            "messages",
+            answer=f"Convotic's answer for conversation {conversation}",
+            shape="{messages: [...], conversationId, total, limit}",
+            setting="convotic.base_url",
+        )
+        for message in messages:
+            if (stamp := to_utc_or_none(message.get("timestamp"))) is not None:
+                message["timestamp"] = stamp
+        total = payload.get("total")
+        answer = Answer(messages, total if isinstance(total, int) else None)
+        if outside := answer.outside(lo, hi):
+            msg = (
+                f"Convotic answered conversation {conversation} with messages outside the "
+                f"requested window [{iso_param(lo)}, {iso_param(hi)}] (e.g. at "
+                f"{outside[0].get('timestamp')}); without working from/to bounds it cannot be "
+                "read completely."
+            )
+            raise TapMessagesError(msg)
+        return answer

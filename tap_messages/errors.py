@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from singer_sdk.exceptions import FatalAPIError
+import typing as t
+from urllib.parse import unquote, urlparse
+
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 
 class TapMessagesError(Exception):
@@ -17,10 +21,77 @@ class VendorAPIError(FatalAPIError, TapMessagesError):
         super().__init__(message)
         self.status = status
 
-    def __reduce__(self) -> tuple[type[VendorAPIError], tuple[str, int]]:
-        """Rebuilt with its status when a worker process hands it over."""
-        return type(self), (str(self), self.status)
+
+_HINTS = {
+    400: "the API rejected a request parameter",
+    404: "the resource does not exist",
+    410: "this API version has been retired (see its Sunset date); upgrade tap-messages",
+}
 
 
 class InvalidRecordError(TapMessagesError):
     """A record failed its schema while on_invalid_record is 'fail'."""
+
+
+def vendor_message(response: requests.Response, limit: int = 200) -> str:
+    """The vendor's own words from either documented error envelope, else the body's start."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:limit].strip()
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("code") or error
+    return str(error)[:limit]
+
+
+def last_error(error: BaseException) -> str:
+    """One line for the last failure of a request, without URLs' query strings."""
+    if isinstance(error, RetriableAPIError):
+        return str(error)
+    # requests wraps urllib3's MaxRetryError, whose `reason` is what actually went wrong.
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return f"{type(error).__name__} ({str(reason or error).split('?')[0][:200]})"
+
+
+def objects_under(
+    payload: t.Any, key: str, *, answer: str, shape: str, setting: str
+) -> list[t.Any]:
+    """The list of JSON objects under `key`; else stop, naming the answer and its documented shape.
+
+    A body of another shape usually means `setting` (a base_url) points at something else.
+    """
+    rows = payload.get(key) if isinstance(payload, dict) else None
+    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+        return rows
+    msg = f"{answer} is not the documented shape ({shape}); is {setting} right?"
+    raise TapMessagesError(msg)
+
+
+def answer_error(
+    response: requests.Response, vendor: str, prefix: str, path: str
+) -> Exception | None:
+    """What an answer means when it is no success: retriable, or fatal with what to fix."""
+    status, where = response.status_code, f"{vendor} answered HTTP {response.status_code}"
+    if status == 429 or status >= 500:
+        return RetriableAPIError(f"{where} on {path}: {vendor_message(response)}", response)
+    if status in {401, 403}:
+        msg = (
+            f"{vendor} rejected the API key (HTTP {status}: {vendor_message(response)}). "
+            f"Check {prefix}.api_key."
+        )
+        return VendorAPIError(msg, status)
+    if 300 <= status < 400:
+        msg = (
+            f"{where} on {path}, redirecting to {response.headers.get('Location', 'no address')}"
+            f"; set {prefix}.base_url to the API's current address."
+        )
+        return VendorAPIError(msg, status)
+    if status >= 400:
+        query = urlparse(response.url or "").query
+        msg = (
+            f"{where} on {path} ({_HINTS.get(status, 'the request was refused')}): "
+            f"{vendor_message(response)}" + (f" [request: {unquote(query)}]" if query else "")
+        )
+        return VendorAPIError(msg, status)
+    return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import typing as t
 
+# Private module: the SDK exposes no public state-manager type to extend; the one hook it offers is
+# the public Stream.state_manager property. tests/test_sdk_private_names.py notices a change.
 from singer_sdk.streams._state import StreamStateManager
 from typing_extensions import override
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 import typing as t
 
-from singer_sdk import Stream
+from singer_sdk import Stream, Tap
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from typing_extensions import override
@@ -34,7 +34,12 @@ class QuarantineStream(Stream):
     name = "quarantined_records"
     primary_keys: t.ClassVar[list[str]] = ["stream", "record_key"]
     schema = StreamSchema(SchemaDirectory(SCHEMAS))
-    _schema_written = False
+
+    @override
+    def __init__(self, tap: Tap) -> None:
+        super().__init__(tap)
+        self.tap = tap
+        self._schema_written = False
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
@@ -44,7 +49,7 @@ class QuarantineStream(Stream):
     def put(self, stream: Stream, record: dict[str, t.Any], errors: list[str]) -> None:
         """Emit one quarantined record, preceded once by this stream's SCHEMA."""
         if not self._schema_written:
-            self._tap.write_message(SchemaMessage(self.name, self.schema, self.primary_keys))
+            self.tap.write_message(SchemaMessage(self.name, self.schema, self.primary_keys))
             self._schema_written = True
         row = {
             "stream": stream.name,
@@ -53,4 +58,4 @@ class QuarantineStream(Stream):
             "record": record,
             "quarantined_at": format_utc(dt.datetime.now(dt.timezone.utc)),
         }
-        self._tap.write_message(RecordMessage(stream=self.name, record=row))
+        self.tap.write_message(RecordMessage(stream=self.name, record=row))

@@ -23,7 +23,7 @@ SAFETY = 1.02  # the server's window starts when our first request arrives, a li
 
 
 class RatePacer:
-    """One vendor's request budget; thread-safe, so concurrent workers share it."""
+    """One vendor's request budget, shared by every stream and thread of the vendor."""
 
     def __init__(self, vendor: str, window_s: float) -> None:
         """Start unpaced: the limit is learned from the first response that reports it."""
@@ -32,7 +32,6 @@ class RatePacer:
         self._limit: int | None = None
         self._sent: deque[float] = deque()
         self._announced = False
-        self._parts = 1
 
     def wait_turn(self) -> None:
         """Reserve a send time within the budget, sleeping until it comes."""
@@ -55,24 +54,6 @@ class RatePacer:
         if at > now:
             time.sleep(at - now)
 
-    def splits(self, parts: int) -> bool:
-        """True when `parts` workers, each at the recent pace, would all fit in the limit."""
-        with self._lock:
-            if self._limit is None:
-                return True
-            span = self._sent[-1] - self._sent[0] if len(self._sent) > 1 else 0.0
-            pace = (len(self._sent) - 1) / span if span > 0 else float("inf")
-            return self._limit / self.window_s >= parts * pace
-
-    def split(self, parts: int) -> None:
-        """Keep to a 1/parts share of the limit, in one of `parts` processes that share it."""
-        with self._lock:
-            self._parts = parts
-            if self._limit is not None:
-                self._limit = max(1, self._limit // parts)
-                while len(self._sent) > self._limit:
-                    self._sent.popleft()
-
     def observe(self, headers: t.Mapping[str, str]) -> None:
         """Learn the limit from the first response that states it, and others' use of it."""
         if self._limit is not None:
@@ -84,6 +65,6 @@ class RatePacer:
             return
         with self._lock:
             if self._limit is None and limit > 0:
-                self._limit = max(1, limit // self._parts)
-                others = max(0, limit - remaining - len(self._sent)) // self._parts
+                self._limit = limit
+                others = max(0, limit - remaining - len(self._sent))
                 self._sent.extend([time.monotonic()] * min(others, self._limit))

@@ -9,24 +9,38 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import Message, SingerMessageType
 from typing_extensions import override
 
 from tap_messages import input_files, redaction
 from tap_messages.cekat import CekatMessagesStream
-from tap_messages.client import MessagesStream
+from tap_messages.client import VendorStream
 from tap_messages.convotic import ConvoticMessagesStream
 from tap_messages.errors import TapMessagesError
 from tap_messages.quarantine import QuarantineStream
 from tap_messages.rate_limits import RatePacer
-from tap_messages.record_output import StateOutput
 from tap_messages.setting_checks import VENDORS, setting_errors
+
+
+class StdoutWriter(MsgSpecWriter):
+    """The SDK's msgspec writer, flushing at each STATE rather than after every message.
+
+    A STATE still reaches the target only after every record it covers, which is what resuming
+    needs; records between two STATEs leave in buffer-sized writes.
+    """
+
+    @override
+    def write_message(self, message: Message) -> None:
+        sys.stdout.buffer.write(self.format_message(message))
+        if message.type == SingerMessageType.STATE:
+            sys.stdout.flush()
 
 
 class TapMessages(Tap):
     """Chat messages from Cekat and Convotic, validated, with resumable state."""
 
     name = "tap-messages"
-    message_writer_class = MsgSpecWriter
+    message_writer_class = StdoutWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -153,10 +167,9 @@ class TapMessages(Tap):
             "max_concurrency",
             th.IntegerType(minimum=1, maximum=64),
             default=4,
-            description="Requests in flight at most per stream (Convotic conversations, or "
-            "Cekat pages once the page count is known and the order allows): threads once "
-            "answers keep the tap waiting 2 ms or more each, else (Linux, 2+ cores) worker "
-            "processes, at most one per core; all keep to the vendor's rate limit.",
+            description="Requests in flight at most per stream, on threads: Convotic "
+            "conversations read ahead, or Cekat pages once the page count is known and the "
+            "order allows; all keep to the vendor's rate limit.",
         ),
         th.Property(
             "on_invalid_record",
@@ -169,37 +182,21 @@ class TapMessages(Tap):
     ).to_dict()
 
     @override
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._state_writer = StateOutput()
+    def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
+        self._pacers: dict[str, RatePacer] = {}
+        super().__init__(*args, validate_config=validate_config, **kwargs)
         redaction.install(
             str((self.config.get(vendor) or {}).get("api_key") or "") for vendor in VENDORS
         )
+        if validate_config:
+            if errors := setting_errors(self.config):
+                raise ConfigValidationError("Config validation failed", errors=errors)
+            self._skip_sources_without_a_key()
 
-    def pacer(self, vendor: str) -> RatePacer:
-        """The one request budget per vendor that all its streams and workers share."""
-        pacers = self.__dict__.setdefault("_pacers", {})
-        if vendor not in pacers:
-            pacers[vendor] = RatePacer(vendor, float(self.config.get("rate_limit_window", 60)))
-        return t.cast("RatePacer", pacers[vendor])
-
-    @override
-    def discover_streams(self) -> list[Stream]:
-        return [CekatMessagesStream(self), ConvoticMessagesStream(self), QuarantineStream(self)]
-
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=False) + setting_errors(self.config)
-        if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
-        return errors
-
-    @override  # type: ignore[misc]
-    def sync_all(self) -> None:
-        """Skip each source without a key (one log line); refuse to run with none."""
-        sources = [s for s in self.streams.values() if isinstance(s, MessagesStream)]
-        keyed = [s for s in sources if s.settings.get("api_key")]
-        if not keyed:
+    def _skip_sources_without_a_key(self) -> None:
+        """Deselect each stream whose vendor has no key (one log line); refuse if none has one."""
+        sources = [s for s in self.streams.values() if isinstance(s, VendorStream)]
+        if not any(s.settings.get("api_key") for s in sources):
             msg = (
                 "No source is configured: set cekat.api_key, or convotic.api_key with "
                 "convotic.conversation_ids (env TAP_MESSAGES_CEKAT_API_KEY / "
@@ -207,21 +204,22 @@ class TapMessages(Tap):
             )
             raise TapMessagesError(msg)
         for stream in sources:
-            if stream not in keyed and stream.selected:
+            if stream.selected and not stream.settings.get("api_key"):
                 self.logger.warning(
                     "Skipping %s: %s.api_key is not set.", stream.name, stream.settings_prefix
                 )
                 stream.selected = False
-        super().sync_all()
-        convotic = self.streams["convotic_messages"]
-        if isinstance(convotic, ConvoticMessagesStream) and convotic.selected:
-            read = len(convotic.partitions or [])
-            self.logger.info(
-                "convotic_messages: %d conversations read, %d skipped as not found%s",
-                read - len(convotic.not_found),
-                len(convotic.not_found),
-                f" ({', '.join(convotic.not_found)})" if convotic.not_found else "",
-            )
+
+    def pacer(self, vendor: str) -> RatePacer:
+        """The one request budget per vendor that all its streams and threads share."""
+        if vendor not in self._pacers:
+            window = float(self.config.get("rate_limit_window", 60))
+            self._pacers[vendor] = RatePacer(vendor, window)
+        return self._pacers[vendor]
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [CekatMessagesStream(self), ConvoticMessagesStream(self), QuarantineStream(self)]
 
     @classmethod
     @override

@@ -142,16 +142,3 @@ def kill_after(
         process.wait()
         assert_no_secret(json.dumps(messages), config)
         return messages
-
-
-def answers_from_memory(server: t.Any, config: dict[str, t.Any]) -> None:
-    """Have `server` replay the answers of a first run of `config`, computed once.
-
-    The imitations build each answer in Python, which on a loaded machine can take over the 2 ms
-    after which the tap reads on threads; replayed answers come back well within it, so a test of
-    the worker-process path gets that path however busy the machine is.
-    """
-    server.prepared = {}
-    run_tap(config)
-    server.requests.clear()
-    server.most_in_flight = 0

@@ -9,7 +9,7 @@ import pytest
 from imitations import CekatData, ConvoticData
 from imitations.faults import RateLimiter
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import answers_from_memory, kill_after, run_tap
+from tests.singer_run import kill_after, run_tap
 
 KILLS = 24
 
@@ -25,16 +25,13 @@ def keys(messages):
 
 
 @pytest.mark.parametrize(
-    ("latency_s", "parallel"),
-    [(0.005, "requests at once"), (0.0, "worker processes")],
-    ids=["slow-api-threads", "fast-api-processes"],
+    ("order", "order_by"),
+    [("newest_first", "updated_at"), ("oldest_first", "created_at")],
+    ids=["cekat-newest-first", "cekat-oldest-first"],
 )
-def test_union_of_killed_and_resumed_runs_holds_every_message(serve, latency_s, parallel):
-    # Cekat newest first by the key it may stop at, and oldest first, which reads ahead.
-    order = (
-        ("newest_first", "updated_at") if parallel == "threads" else ("oldest_first", "created_at")
-    )
-    cekat = CekatData(n_messages=2500, seed=70, order=order[0], order_by=order[1])
+def test_union_of_killed_and_resumed_runs_holds_every_message(serve, order, order_by):
+    # Newest first by the key the walk may stop at; oldest first, which Cekat pages read ahead.
+    cekat = CekatData(n_messages=2500, seed=70, order=order, order_by=order_by)
     convotic = ConvoticData(
         n_conversations=15,
         messages_per_conversation=200,
@@ -42,19 +39,15 @@ def test_union_of_killed_and_resumed_runs_holds_every_message(serve, latency_s, 
         truncate="keep_latest",
         max_burst=40,
     )
-    # Answers slow enough for threads, or fast enough for worker processes (concurrency.py).
     unlimited = RateLimiter(10**9, 60.0, enforce=False)
-    server = serve(cekat=cekat, convotic=convotic, latency_s=latency_s, rate_limiter=unlimited)
+    server = serve(cekat=cekat, convotic=convotic, latency_s=0.005, rate_limiter=unlimited)
     config = {
         **cekat_config(server),
         **convotic_config(server, convotic.conversation_ids()),
         "max_concurrency": 4,
     }
     expected = {("cekat", i) for i in cekat.ids()} | convotic.keys()
-    if not latency_s:
-        answers_from_memory(server, config)
     whole = run_tap(config)
-    assert parallel in whole.stderr, "the runs below read in parallel this way"
     assert keys(whole.messages) == expected
     rng = random.Random(70)
     state, emitted = None, set()

@@ -23,6 +23,7 @@ with the count that may be missing, and moves past that instant. Messages come o
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 from dataclasses import dataclass, field
 
@@ -97,8 +98,9 @@ class TruncationEnd:
     """Which end the server keeps when a window is cut; learned once, shared by all walks."""
 
     def __init__(self) -> None:
-        """Start unknown."""
+        """Start unknown; walks on other threads wait for the one probe."""
         self.keeps_latest: bool | None = None
+        self.lock = threading.Lock()
 
 
 @dataclass
@@ -182,11 +184,14 @@ class WindowWalk:
         Re-reading [lo, first] finds, from a latest-kept server only, messages before `first` or
         more at `first` than the cut answer held; from an earliest-kept one, the same messages.
         """
-        if self.truncation.keeps_latest is None:
-            probe = self._get(lo, first)
-            earlier = any(when is not None and when < first for when in probe.moments)
-            self.truncation.keeps_latest = earlier or len(probe.messages) > len(answer.at(first))
-        return self.truncation.keeps_latest
+        with self.truncation.lock:
+            if self.truncation.keeps_latest is None:
+                probe = self._get(lo, first)
+                earlier = any(when is not None and when < first for when in probe.moments)
+                self.truncation.keeps_latest = earlier or len(probe.messages) > len(
+                    answer.at(first)
+                )
+            return self.truncation.keeps_latest
 
     def _burst(self, moment: dt.datetime, answer: Answer) -> None:
         """`limit` or more messages share one instant: report it unless `total` says none is cut."""
