@@ -72,10 +72,12 @@ class CekatData:
         order_by: Literal["created_at", "updated_at"] = "created_at",
         total_page_skew: int = 0,
         tz: timezone = WIB,
+        null_when_empty: bool = False,
     ) -> None:
         """Generate `n_messages` spread over conversations and inboxes, starting at `start`."""
         self.api_key, self.auth_header, self.max_limit = api_key, auth_header, max_limit
         self.order, self._order_by, self.total_page_skew = order, order_by, total_page_skew
+        self.null_when_empty = null_when_empty  # an empty page's `data` is null, not []
         self._tz, self._offset = tz, int(tz.utcoffset(None).total_seconds())
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -242,6 +244,15 @@ class CekatData:
             self._newest = max(self._newest, epoch)
             return len(hits)
 
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove the messages with these ids (later rows move up a place each); return the count."""
+        with self._lock:
+            wanted = set(ids)
+            hits = [e for e in self._index[()] if e[1] in wanted]
+            for entry in hits:
+                self._remove(entry)
+            return len(hits)
+
     def add_raw(self, message: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
         """Insert any dict as-is; it sorts by its own time, else `at`, else as the newest."""
         with self._lock:
@@ -318,7 +329,8 @@ class CekatData:
             "total_page": pages,
             "total_items": total,
         }
-        return 200, {"success": True, "data": data, "metadata": {"pagination": pagination}}
+        body = data if data or not self.null_when_empty else None
+        return 200, {"success": True, "data": body, "metadata": {"pagination": pagination}}
 
 
 def _positive_int(params: Params, name: str, default: int) -> int | None:

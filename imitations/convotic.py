@@ -102,9 +102,12 @@ class ConvoticData:
         api_key: str = DEFAULT_CONVOTIC_KEY,
         auth_body: Literal["errors_page", "auth_page"] = "errors_page",
         truncate: Literal["keep_earliest", "keep_latest"] = "keep_earliest",
+        total_means: Literal["window", "returned", "conversation", "absent"] = "window",
     ) -> None:
         """Generate `conv_0001`... (`messages_per_conversation` each) plus `conversations`."""
         self.api_key, self.auth_body, self.truncate = api_key, auth_body, truncate
+        # What `total` counts: the docs say only "total number of messages returned".
+        self.total_means = total_means
         self.burst_probability, self.max_burst = burst_probability, max_burst
         self._start = epoch_of(start)
         self._rng = random.Random(seed)
@@ -291,4 +294,13 @@ class ConvoticData:
                 chosen = source[lo : min(hi, lo + limit)]
             else:
                 chosen = source[max(lo, hi - limit) : hi]
-        return 200, {"messages": chosen, "conversationId": cid, "total": hi - lo, "limit": limit}
+            total = {
+                "window": hi - lo,
+                "returned": len(chosen),
+                "conversation": len(conv.msgs),
+                "absent": None,
+            }[self.total_means]
+        body = {"messages": chosen, "conversationId": cid, "total": total, "limit": limit}
+        if total is None:
+            del body["total"]
+        return 200, body

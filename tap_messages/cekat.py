@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import time
 import typing as t
 from functools import cached_property
 
 from typing_extensions import override
 
-from tap_messages.cekat_pages import Page, PageWalk, page_of
+from tap_messages.cekat_increments import Scope, duration, rows_in_scope
+from tap_messages.cekat_pages import Page, PageWalk, Report, page_of
 from tap_messages.client import VendorStream
+from tap_messages.errors import cekat_refusal
 from tap_messages.read_ahead import ReadAhead
-from tap_messages.timestamps import format_utc, is_utc, to_utc_or_none, zone
+from tap_messages.retries import backoff_wait
+from tap_messages.timestamps import to_utc_or_none, zone
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -19,15 +24,16 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 Row = dict[str, t.Any]
+LOOKBACK = "P1D"
 
 
 class CekatMessagesStream(VendorStream):
     """Messages of the New Open API; incremental on `updated_at`, which moves on status changes.
 
     The served order is not documented, so the stream is unsorted: its bookmark is committed at the
-    end of a sync, capped at the sync's start so that rows updated meanwhile are read next time.
-    When the rows arrive newest-first by `updated_at`, the walk stops at the first page wholly
-    older than the bookmark; in any other order an incremental run reads every page.
+    end of a sync, capped at the sync's start so that rows updated meanwhile are read next time,
+    and held where a walk could not read everything it should. Where a run starts and stops is
+    cekat_increments'; how it pages through a list that changes meanwhile, cekat_pages'.
     """
 
     name = "cekat_messages"
@@ -42,6 +48,10 @@ class CekatMessagesStream(VendorStream):
     def auth_headers(self) -> dict[str, str]:
         key = self.settings.get("api_key") or ""
         return {"Authorization": f"Bearer {key}", "api_key": key}
+
+    @override
+    def refusal(self, payload: t.Any) -> Exception | None:
+        return cekat_refusal(payload, self.path)
 
     @cached_property
     @override
@@ -75,52 +85,38 @@ class CekatMessagesStream(VendorStream):
                 extra["snooze_date"] = snooze
         return row
 
-    def page(self, number: int, context: Context | None) -> Page:
-        """Page `number` of the messages in the partition, times in UTC."""
-        limit = int(self.settings.get("page_size") or 100)
-        page = page_of(number, self.get_json({"limit": limit, "page": number, **(context or {})}))
-        page.rows = [self.normalised(row) for row in page.rows]
-        return page
+    def page(self, page: int, limit: int, *, context: Context | None) -> Page:
+        """One page of the messages in the partition, times in UTC."""
+        params = {"limit": limit, "page": page, **(context or {})}
+        served = page_of(self.get_json(params), page, limit)
+        served.rows = [self.normalised(row) for row in served.rows]
+        return served
+
+    def _walk(self, context: Context | None, report: Report) -> PageWalk:
+        max_wait = float(self.config.get("max_retry_wait", 300))
+        return PageWalk(
+            read=functools.partial(self.page, context=context),
+            most=int(self.settings.get("page_size") or 100),
+            ahead=ReadAhead(self.max_concurrency),
+            pause=lambda attempt: time.sleep(backoff_wait(attempt + 1, max_wait)),
+            report=report,
+        )
 
     @override
     def read_partition(self, context: Context | None) -> t.Iterable[Row]:
-        start = self.get_starting_timestamp(context)
-        since = format_utc(start) if start else ""
-        limit = int(self.settings.get("page_size") or 100)
-        walk = PageWalk(
-            lambda number: self.page(number, context), limit, ReadAhead(self.max_concurrency)
-        )
-        newest_first, oldest_first, previous = True, False, "\uffff"
-        for page in walk:
-            fresh = page.fresh()
-            for row in fresh if newest_first else ():
-                updated = row.get("updated_at")
-                if isinstance(updated, str):
-                    newest_first = newest_first and updated <= previous
-                    previous = updated
-            yield from (row for row in fresh if not _older(row, since))
-            if newest_first and previous < since:
-                self.logger.info(
-                    "Cekat serves newest first: stopped at page %d, older than the bookmark",
-                    page.number,
-                )
-                return
-            if page.number == 1:
-                oldest_first = _rising(page.rows)
-            # New rows land on later pages only, so when served oldest first the pages
-            # `total_page` promises can be read ahead. Newest first stays sequential:
-            # rows pushed down a page by new messages must be read after the page they left.
-            if oldest_first and page.total_page:
-                walk.read_ahead_until = page.total_page
+        lookback = duration(self.settings.get("lookback") or LOOKBACK)
+        scope = Scope.since(self.get_starting_timestamp(context), lookback)
+        report = Report()
+        yield from rows_in_scope(lambda: self._walk(context, report), scope, self.logger)
+        self._account(context, report)
 
-
-def _older(row: Row, since: str) -> bool:
-    """True when the row's updated_at is readable and before `since` (unreadable ones are kept)."""
-    updated = row.get("updated_at")
-    return is_utc(updated) and t.cast("str", updated) < since
-
-
-def _rising(rows: list[Row]) -> bool:
-    """True when a page runs from older to newer messages (by creation, which never moves)."""
-    first, last = (rows[0].get("created_at"), rows[-1].get("created_at")) if rows else (None, None)
-    return isinstance(first, str) and isinstance(last, str) and first < last
+    def _account(self, context: Context | None, report: Report) -> None:
+        """Add the partition's figures to the stream's; hold its bookmark where rows were missed."""
+        self.reread += report.reread
+        for shortfall in report.shortfalls:
+            where = f" ({context})" if context else ""
+            self.logger.warning("cekat_messages%s: %s", where, shortfall)
+            self.shortfalls.append(shortfall)
+        if report.shortfalls:
+            # The bookmark stays where it was, so that the next run reads these rows again.
+            self.get_context_state(context).pop("progress_markers", None)

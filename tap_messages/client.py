@@ -37,6 +37,7 @@ class VendorStream(RESTStream[t.Any]):
 
     vendor: t.ClassVar[str]
     settings_prefix: t.ClassVar[str]
+    reread_what: t.ClassVar[str] = "pages"
     schema = StreamSchema(SchemaDirectory(SCHEMAS))
     allow_redirects = False  # a redirect would carry the key elsewhere: refused, with the address
     # post_process validates every record against the schema, so the SDK's conformance pass
@@ -47,8 +48,9 @@ class VendorStream(RESTStream[t.Any]):
     def __init__(self, tap: TapMessages) -> None:
         super().__init__(tap)
         self.tap = tap
-        self.requests_made = 0
-        self._count_lock = threading.Lock()
+        self.requests_made = self.emitted = self.quarantined = self.reread = 0
+        self.shortfalls: list[str] = []
+        self.counting = threading.Lock()  # counters that read-ahead threads add to
         self._deprecation_logged = False
         # A STATE message repeats every partition's bookmark: space them out as partitions grow.
         self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
@@ -110,7 +112,7 @@ class VendorStream(RESTStream[t.Any]):
 
     def _get(self, params: dict[str, t.Any]) -> t.Any:
         self.pacer.wait_turn()
-        with self._count_lock:
+        with self.counting:
             self.requests_made += 1
         response = self.requests_session.get(
             self.url_base + self.path,
@@ -123,15 +125,26 @@ class VendorStream(RESTStream[t.Any]):
         self.validate_response(response)
         self._note_deprecation(response)
         try:
-            if (response.encoding or "utf-8").lower() in {"utf-8", "utf8"}:
-                try:
-                    return msgspec.json.decode(response.content)
-                except msgspec.DecodeError:
-                    pass  # e.g. an escaped lone surrogate, which the standard parser reads
-            return response.json()
+            payload = self._decoded(response)
         except ValueError as exc:
             msg = f"{self.vendor} sent a body that is not JSON (HTTP {response.status_code})"
             raise RetriableAPIError(msg, response) from exc
+        if error := self.refusal(payload):
+            raise error
+        return payload
+
+    @staticmethod
+    def _decoded(response: requests.Response) -> t.Any:
+        if (response.encoding or "utf-8").lower() in {"utf-8", "utf8"}:
+            try:
+                return msgspec.json.decode(response.content)
+            except msgspec.DecodeError:
+                pass  # e.g. an escaped lone surrogate, which the standard parser reads
+        return response.json()
+
+    def refusal(self, payload: t.Any) -> Exception | None:
+        """The error a successful HTTP answer may still carry in its body (none by default)."""
+        return None
 
     def get_json(self, params: dict[str, t.Any]) -> t.Any:
         """GET this stream's endpoint with params; paced, retried, decoded from JSON."""
@@ -204,9 +217,18 @@ class VendorStream(RESTStream[t.Any]):
             self.finish()
 
     def finish(self) -> None:
-        """After the last partition: close the connections and say what the stream cost."""
+        """After the last partition: close the connections; say what was read and what was not."""
         self.requests_session.close()
-        self.logger.info("%s: %d requests", self.name, self.requests_made)
+        self.logger.info(
+            "%s: %d messages emitted (%d quarantined), %d requests, %d %s re-read, shortfalls: %s",
+            self.name,
+            self.emitted,
+            self.quarantined,
+            self.requests_made,
+            self.reread,
+            self.reread_what,
+            "; ".join(self.shortfalls) or "none",
+        )
 
     # Records: every one is checked against the schema before the SDK writes it or its bookmark.
 
@@ -228,6 +250,7 @@ class VendorStream(RESTStream[t.Any]):
         for key, value in (context or {}).items():
             row.setdefault(key, value)
         if self.validator.is_valid(row):
+            self.emitted += 1
             return row
         errors = self.validator.errors(row)
         if self.config.get("on_invalid_record", "quarantine") == "fail":
@@ -238,6 +261,7 @@ class VendorStream(RESTStream[t.Any]):
                 "records into quarantined_records instead."
             )
             raise InvalidRecordError(msg)
+        self.quarantined += 1
         self.quarantine.put(self, row, errors)
         self.logger.warning("Quarantined an invalid %s record: %s", self.name, "; ".join(errors))
         return None

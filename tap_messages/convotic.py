@@ -10,7 +10,7 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_messages.client import VendorStream
-from tap_messages.convotic_windows import Answer, TruncationEnd, WindowWalk
+from tap_messages.convotic_windows import Answer, Habits, WalkTooLong, WindowWalk
 from tap_messages.errors import TapMessagesError, VendorAPIError, objects_under
 from tap_messages.partition_state import IndexedStateManager
 from tap_messages.read_ahead import ReadAhead
@@ -55,12 +55,13 @@ class ConvoticMessagesStream(VendorStream):
     is_sorted = True
     vendor = "Convotic"
     settings_prefix = "convotic"
+    reread_what = "windows"
 
     @override
     def __init__(self, tap: TapMessages) -> None:
         super().__init__(tap)
         self.run_end = dt.datetime.now(UTC)
-        self.truncation = TruncationEnd()
+        self.habits = Habits()
         self.not_found: list[str] = []
         self.read_ahead: ReadAhead[str, list[Message]] = ReadAhead(self.max_concurrency)
         self._indexed_state: IndexedStateManager | None = None
@@ -139,26 +140,28 @@ class ConvoticMessagesStream(VendorStream):
         """Every message of the conversation from start to the run's start, in time order."""
 
         def on_burst(moment: dt.datetime, limit: int, total: int | None) -> None:
-            self.logger.warning(
-                "Convotic conversation %s: %s messages share the instant %s, more than the "
-                "API returns at once (%d); %s messages at that instant may be missing.",
-                conversation,
-                total if total is not None else f"more than {limit}",
-                iso_param(moment),
-                limit,
-                f"up to {total - limit}" if total is not None else "an unknown number of",
+            missing = f"up to {total - limit}" if total is not None else "an unknown number of"
+            shortfall = (
+                f"conversation {conversation}: {total or f'{limit} or more'} messages share the "
+                f"instant {iso_param(moment)}, more than the API returns at once ({limit}); "
+                f"{missing} messages at that instant may be missing"
             )
+            self.logger.warning("Convotic %s.", shortfall)
+            self.shortfalls.append(shortfall)
 
         walk = WindowWalk(
             fetch=lambda lo, hi: self.window(conversation, lo, hi),
             limit=LIMIT,
             start=start,
             end=self.run_end,
-            truncation=self.truncation,
+            habits=self.habits,
             on_burst=on_burst,
         )
         try:
             yield from walk
+        except WalkTooLong as exc:
+            msg = f"Convotic conversation {conversation}: {exc}; stopped rather than loop."
+            raise TapMessagesError(msg) from None
         except VendorAPIError as exc:
             if exc.status != 404:
                 raise
@@ -168,6 +171,9 @@ class ConvoticMessagesStream(VendorStream):
                 "convotic.conversation_ids.",
                 conversation,
             )
+        finally:
+            with self.counting:
+                self.reread += walk.reread
 
     def window(self, conversation: str, lo: dt.datetime, hi: dt.datetime) -> Answer:
         """One request for the conversation's messages in [lo, hi], timestamps in UTC."""

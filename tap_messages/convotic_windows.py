@@ -11,13 +11,20 @@ older messages, or more at `first`, only from a latest-kept server) and then mov
   continue with [lo, first]; once an answer is whole, emit it and then the slices, oldest first.
   Slices beyond a memory budget keep only their bounds and are re-read when their turn comes.
 
+An answer is cut when it holds `limit` messages: the one signal every reading of the docs allows.
+Its `total` ("total number of messages returned") may count the answer, the window or the whole
+conversation, or be absent; the walk never decides from it, and trusts it only to size a WARNING,
+once the answers have shown it counts the window (`Habits`).
+
 Why nothing is missed: each step splits the remaining range into a part whose messages are all in
 hand and a strictly smaller remainder (its bounds move by at least one message's instant), so the
-walk ends, and the parts cover [start, end] without gaps. The one case no request can split is more
-than `limit` messages sharing one instant (an answer all at one instant says nothing about the cut
-end, so the walk reads both sides of it); the walk emits what the API gives there, logs a WARNING
-with the count that may be missing, and moves past that instant. Messages come out in time order
-(ties in any order), so a per-conversation bookmark can advance with every record.
+walk ends, and the parts cover [start, end] without gaps. The one case no request can split is
+`limit` or more messages sharing one instant (an answer all at one instant says nothing about the
+cut end, so the walk reads both sides of it); the walk emits what the API gives there, logs a
+WARNING with the count that may be missing, and moves past that instant. Messages come out in time
+order (ties in any order), so a per-conversation bookmark can advance with every record. Against an
+API whose answers do not narrow as the windows do, a hard bound on requests per message emitted,
+and on crowded instants, stops the walk with what the API answered.
 """
 
 from __future__ import annotations
@@ -27,10 +34,12 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_messages.errors import TapMessagesError
 from tap_messages.timestamps import parse
 
 TICK = dt.timedelta(microseconds=1)
 MAX_BUFFERED = 5_000
+MAX_CROWDED = 10_000  # messages at instants of `limit` or more, past which a walk stops
 Message = dict[str, t.Any]
 
 
@@ -73,10 +82,8 @@ class Answer:
         return [m for m, when in self._pairs() if not (when == lo and m.get("id") in done_at_lo)]
 
     def is_cut(self, limit: int) -> bool:
-        """True when the window held more than the answer shows."""
-        return len(self.messages) >= limit or (
-            self.total is not None and self.total > len(self.messages)
-        )
+        """True when the window may hold more than the answer shows: the answer is full."""
+        return len(self.messages) >= limit
 
 
 Fetch = t.Callable[[dt.datetime, dt.datetime], Answer]
@@ -94,13 +101,40 @@ def instant(message: Message) -> dt.datetime | None:
         return None
 
 
-class TruncationEnd:
-    """Which end the server keeps when a window is cut; learned once, shared by all walks."""
+class Habits:
+    """What the server's answers have shown; learned once per run, shared by all walks."""
 
     def __init__(self) -> None:
         """Start unknown; walks on other threads wait for the one probe."""
-        self.keeps_latest: bool | None = None
+        self.keeps_latest: bool | None = None  # which end a cut answer keeps
         self.lock = threading.Lock()
+        self._total_is_not_answer = self._total_is_not_conversation = self._total_lied = False
+
+    def learn(self, answer: Answer, limit: int, partial: bool) -> None:
+        """Read what `total` counts from an answer; `partial`: other messages lie outside it."""
+        total, count = answer.total, len(answer.messages)
+        if total is None or (count < limit and total != count):
+            self._total_lied = True  # absent, or not the count of a complete window
+        elif count >= limit and total > count:
+            self._total_is_not_answer = True
+        elif count < limit and partial:
+            self._total_is_not_conversation = True
+
+    @property
+    def total_is_a_bound(self) -> bool:
+        """True once `total` has shown it counts more than the answer: the window or more."""
+        return self._total_is_not_answer and not self._total_lied
+
+    @property
+    def total_counts_window(self) -> bool:
+        """True once `total` has shown it counts the messages matching the window."""
+        return (
+            self._total_is_not_answer and self._total_is_not_conversation and not self._total_lied
+        )
+
+
+class WalkTooLong(TapMessagesError):
+    """The API's answers do not narrow as the windows do."""
 
 
 @dataclass
@@ -111,17 +145,30 @@ class WindowWalk:
     limit: int
     start: dt.datetime
     end: dt.datetime
-    truncation: TruncationEnd
+    habits: Habits
     on_burst: OnBurst
     requests: int = 0
+    reread: int = 0  # requests that only probe or read a range again
+    obtained: int = 0  # messages in hand, emitted or set aside
+    bursts: int = 0
 
     def __iter__(self) -> t.Iterator[list[Message]]:
         """Walk the whole range, one batch of messages per answer used."""
         return self._walk(self.start, self.end, set())
 
-    def _get(self, lo: dt.datetime, hi: dt.datetime) -> Answer:
+    def _get(self, lo: dt.datetime, hi: dt.datetime, *, again: bool = False) -> Answer:
+        if self.requests > 10 + 2 * self.obtained or self.bursts * self.limit > MAX_CROWDED:
+            msg = (
+                f"{self.requests} requests for {self.obtained} messages ({self.bursts} instants "
+                f"with {self.limit} or more), more than any walk needs: the API's answers do not "
+                f"narrow as the windows do (last window [{lo.isoformat()}, {hi.isoformat()}])"
+            )
+            raise WalkTooLong(msg)
         self.requests += 1
-        return self.fetch(lo, hi)
+        self.reread += again
+        answer = self.fetch(lo, hi)
+        self.habits.learn(answer, self.limit, partial=self.obtained > 0)
+        return answer
 
     def _walk(
         self, lo: dt.datetime, hi: dt.datetime, done_at_lo: set[t.Any]
@@ -129,6 +176,7 @@ class WindowWalk:
         """Earliest-kept steps forward from lo; a latest-kept server hands over to `_backwards`."""
         while lo <= hi:
             answer = self._get(lo, hi)
+            self.obtained += len(answer.messages)
             if not answer.is_cut(self.limit):
                 yield answer.unseen(lo, done_at_lo)
                 return
@@ -170,10 +218,12 @@ class WindowWalk:
             if hi < lo:
                 break
             answer = self._get(lo, hi)
+            self.obtained += len(answer.messages)
         else:
             yield answer.unseen(lo, done_at_lo)
         for floor, top, messages in reversed(slices):
             if messages is None:
+                self.reread += 1
                 yield from self._walk(floor + TICK, top, set())
             else:
                 yield messages
@@ -184,17 +234,26 @@ class WindowWalk:
         Re-reading [lo, first] finds, from a latest-kept server only, messages before `first` or
         more at `first` than the cut answer held; from an earliest-kept one, the same messages.
         """
-        with self.truncation.lock:
-            if self.truncation.keeps_latest is None:
-                probe = self._get(lo, first)
+        with self.habits.lock:
+            if self.habits.keeps_latest is None:
+                probe = self._get(lo, first, again=True)
                 earlier = any(when is not None and when < first for when in probe.moments)
-                self.truncation.keeps_latest = earlier or len(probe.messages) > len(
-                    answer.at(first)
-                )
-            return self.truncation.keeps_latest
+                held = len(answer.at(first))
+                self.habits.keeps_latest = earlier or len(probe.messages) > held
+            return self.habits.keeps_latest
 
     def _burst(self, moment: dt.datetime, answer: Answer) -> None:
-        """`limit` or more messages share one instant: report it unless `total` says none is cut."""
-        total = None if answer.total is None else self._get(moment, moment).total
-        if total is None or total > self.limit:
-            self.on_burst(moment, self.limit, total)
+        """`limit` or more messages share one instant: report it unless `total` shows none is cut.
+
+        The instant's `total` is asked for once it has shown that it counts more than the answer;
+        it then bounds what may be missing (it may count the whole conversation).
+        """
+        self.bursts += 1
+        total = (
+            self._get(moment, moment, again=True).total if self.habits.total_is_a_bound else None
+        )
+        if total is not None and total <= self.limit and self.habits.total_counts_window:
+            return  # exactly `limit` at that instant: nothing cut
+        self.on_burst(
+            moment, self.limit, total if total is not None and total > self.limit else None
+        )

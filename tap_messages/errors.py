@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 from urllib.parse import unquote, urlparse
 
@@ -95,3 +96,21 @@ def answer_error(
         )
         return VendorAPIError(msg, status)
     return None
+
+
+_TRANSIENT = re.compile(
+    r"temporar|unavailable|timed? ?out|try again|overload|busy|maintenance", re.I
+)
+
+
+def cekat_refusal(payload: t.Any, path: str) -> Exception | None:
+    """A `success: false` body (even with HTTP 200): the vendor's words, retried if transient."""
+    if not (isinstance(payload, dict) and payload.get("success") is False):
+        return None
+    error = payload.get("error")
+    words = str((error.get("message") if isinstance(error, dict) else error) or "no reason given")
+    status = payload.get("status_code")
+    msg = f"Cekat refused {path} (success: false): {words[:200]}"
+    if _TRANSIENT.search(words) or (isinstance(status, int) and (status >= 500 or status == 429)):
+        return RetriableAPIError(msg)
+    return VendorAPIError(msg, status if isinstance(status, int) else 200)

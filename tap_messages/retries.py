@@ -30,10 +30,13 @@ def retry_after(response: requests.Response | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
+def backoff_wait(attempt: int, max_wait: float) -> float:
+    """Jittered exponential backoff from 1 s for the attempt-th retry; never more than max_wait."""
+    ceiling = min(max_wait, BACKOFF_BASE_S * 2 ** (attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
 def wait_before_retry(error: BaseException, attempt: int, max_wait: float) -> float:
     """Retry-After when given, else jittered exponential backoff; never more than max_wait."""
     asked = retry_after(error.response if isinstance(error, RetriableAPIError) else None)
-    if asked is not None:
-        return min(asked, max_wait)
-    ceiling = min(max_wait, BACKOFF_BASE_S * 2 ** (attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)
+    return min(asked, max_wait) if asked is not None else backoff_wait(attempt, max_wait)

@@ -7,6 +7,7 @@ import typing as t
 from urllib.parse import urlparse
 
 from tap_messages import timestamps
+from tap_messages.cekat_increments import duration
 
 VENDORS = ("cekat", "convotic")
 _FILTERS = {
@@ -68,6 +69,12 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             errors.append(f"{vendor}.api_key is missing while other {vendor} settings are set.")
         if "base_url" in block and (error := _url_error(vendor, block["base_url"])):
             errors.append(error)
+    lookback = (config.get("cekat") or {}).get("lookback")
+    if isinstance(lookback, str):
+        try:
+            duration(lookback)
+        except ValueError as exc:
+            errors.append(str(exc))
     zone = (config.get("cekat") or {}).get("timezone")
     if isinstance(zone, str):
         try:

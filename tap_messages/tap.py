@@ -89,6 +89,16 @@ class TapMessages(Tap):
                     "is inferred from the vendor docs (a naive 16:24:23 message is "
                     "09:24:23 UTC on its conversation); check it against your data.",
                 ),
+                th.Property(
+                    "lookback",
+                    th.StringType,
+                    default="P1D",
+                    description="ISO 8601 duration (P1D, PT6H): how long before the bookmark an "
+                    "incremental run still looks for messages whose status changed. Messages "
+                    "created longer ago and changed since come with the periodic full refresh. "
+                    "One day covers delivery and read receipts, which follow a message within "
+                    "hours; each run reads about a lookback's worth of pages (docs/warehouse.md).",
+                ),
             ),
             description="Cekat source.",
         ),

@@ -22,7 +22,7 @@ def format_utc(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def is_utc(value: t.Any) -> bool:
+def is_utc(value: t.Any) -> t.TypeGuard[str]:
     """True for a string in the tap's own output format (what `to_utc` returns)."""
     return isinstance(value, str) and len(value) == 32 and value.endswith("+00:00")
 

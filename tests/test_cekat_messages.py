@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import typing as t
 
 import pytest
@@ -22,8 +23,18 @@ def utc_bookmark_of(data: CekatData) -> str:
     return max(format_utc(data.utc_of(m["updated_at"])) for m in data.messages)
 
 
-def pages_requested(server: ImitationServer) -> list[int]:
-    return [int(r.params["page"][0]) for r in server.requests if r.path == "/api/messages"]
+def pages_requested(server: ImitationServer) -> list[tuple[int, int]]:
+    """(page, limit) of each request for messages, in order."""
+    return [
+        (int(r.params["page"][0]), int(r.params["limit"][0]))
+        for r in server.requests
+        if r.path == "/api/messages"
+    ]
+
+
+def at_most(rows: int, page_size: int = 100) -> int:
+    """Requests a walk of `rows` needs at most: overlapping pages bring about 88 new rows each."""
+    return math.ceil(rows / page_size * 1.15) + 1
 
 
 @pytest.mark.parametrize("order", ["oldest_first", "newest_first"])
@@ -41,8 +52,10 @@ def test_full_sync_emits_every_message_in_either_served_order(serve, order, orde
     assert bookmark["replication_key_value"].endswith("+00:00")
     assert "progress_markers" not in bookmark
     pages = pages_requested(server)
-    assert sorted(pages) == list(range(1, len(pages) + 1)), "each page requested once"
-    assert len(pages) == 3000 // 100 + 1, "30 full pages and the empty one that proves the end"
+    # Served newest first by updated_at, the top is read once more for rows that moved there.
+    again = 2 if (order, order_by) == ("newest_first", "updated_at") else 0
+    assert len(pages) - len(set(pages)) <= again, "no page requested twice"
+    assert len(pages) <= at_most(3000) + again, "about 1.14 requests per 100 rows"
 
 
 def test_naive_times_are_read_in_the_configured_zone(serve):
@@ -64,10 +77,8 @@ def test_wrong_total_page_neither_cuts_nor_loops(serve, skew):
     run = run_tap(cekat_config(server))
     assert {r["id"] for r in run.records(STREAM)} == data.ids()
     pages = pages_requested(server)
-    assert sorted(pages) == list(range(1, len(pages) + 1))
-    # 11 pages hold the data, the 12th is empty; reading ahead may ask for up to
-    # max_concurrency - 1 promised pages more
-    assert len(pages) <= 12 + 3
+    assert len(set(pages)) == len(pages)
+    assert len(pages) <= at_most(1050) + 3, "reading ahead asks for at most 3 pages more"
 
 
 def test_server_that_caps_limit_below_page_size_loses_nothing(serve):
@@ -98,28 +109,31 @@ def test_messages_inserted_mid_run_shift_pages_without_loss(serve, order):
     assert data.ids() <= emitted | {r["id"] for r in second.records(STREAM)}
 
 
-def test_second_run_without_news_emits_only_the_bookmark_instant(serve):
-    data = CekatData(n_messages=3000, seed=7, order="newest_first", order_by="updated_at")
+ORDERS = [
+    ("newest_first", "updated_at"),
+    ("newest_first", "created_at"),
+    ("oldest_first", "created_at"),
+    ("oldest_first", "updated_at"),
+]
+
+
+@pytest.mark.parametrize(("order", "order_by"), ORDERS)
+def test_a_run_without_news_reads_a_few_pages_and_emits_only_the_bookmark_instant(
+    serve, order, order_by
+):
+    data = CekatData(n_messages=3000, seed=7, order=order, order_by=order_by)
     server = serve(cekat=data)
-    first = run_tap(cekat_config(server))
+    config = cekat_config(server, lookback="PT0S")
+    first = run_tap(config)
+    full = len(server.requests)
     server.requests.clear()
-    second = run_tap(cekat_config(server), first.final_state)
+    second = run_tap(config, first.final_state)
     assert second.returncode == 0, second.stderr
     bookmark = first.bookmark(STREAM)["replication_key_value"]
     assert {r["updated_at"] for r in second.records(STREAM)} <= {bookmark}
-    assert pages_requested(server) == [1], "newest-first: page 1 already reaches the bookmark"
     assert second.bookmark(STREAM)["replication_key_value"] == bookmark
-
-
-def test_second_run_in_an_order_that_cannot_stop_early_still_emits_nothing_old(serve):
-    data = CekatData(n_messages=1000, seed=8, order="oldest_first")
-    server = serve(cekat=data)
-    first = run_tap(cekat_config(server))
-    server.requests.clear()
-    second = run_tap(cekat_config(server), first.final_state)
-    bookmark = first.bookmark(STREAM)["replication_key_value"]
-    assert {r["updated_at"] for r in second.records(STREAM)} <= {bookmark}
-    assert len(pages_requested(server)) == 11, "oldest-first: every page, then the empty one"
+    print(f"\n{order} by {order_by}: full {full} requests, no-change run {len(server.requests)}")
+    assert len(server.requests) <= 14, "a few pages, not the whole history"
 
 
 @pytest.mark.parametrize("order", ["oldest_first", "newest_first"])

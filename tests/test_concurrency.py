@@ -120,20 +120,20 @@ def test_each_conversation_bookmark_is_its_newest_record_when_read_ahead(serve):
     bookmarks = {p["context"]["conversationId"]: p.get("replication_key_value") for p in partitions}
     assert {cid: bookmarks[cid] for cid in ids} == newest
     assert "24 conversations read, 1 skipped as not found (conv_missing)" in run.stderr
-    assert f"convotic_messages: {len(server.requests)} requests" in run.stderr
+    assert f"{len(server.requests)} requests, " in run.stderr
     assert server.most_in_flight > 1
 
 
 @pytest.mark.parametrize("order", ["oldest_first", "newest_first"])
-def test_cekat_pages_are_read_ahead_only_when_served_oldest_first(serve, order):
+def test_cekat_pages_are_read_ahead_in_a_full_walk_and_every_message_arrives(serve, order):
     data = CekatData(n_messages=3000, seed=92, order=order)
     server = serve(cekat=data, latency_s=0.005)
     run = run_tap({**cekat_config(server), "max_concurrency": 4})
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == data.ids()
-    pages = [int(r.params["page"][0]) for r in server.requests]
-    assert sorted(pages) == list(range(1, 32)), "each page once; the empty 31st ends the walk"
-    assert (server.most_in_flight > 1) == (order == "oldest_first")
+    pages = [(r.params["page"][0], r.params["limit"][0]) for r in server.requests]
+    assert len(set(pages)) >= len(pages) - 2, "each page once (but the top, once more)"
+    assert server.most_in_flight > 1, "a full walk reads ahead in either order"
 
 
 def test_the_shared_rate_limit_holds_with_every_thread_at_work(serve):

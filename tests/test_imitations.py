@@ -429,3 +429,35 @@ def test_naive_datetimes_are_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         CekatData(start=datetime(2026, 1, 1))
     assert ConvoticData(start=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=7))))
+
+
+def test_cekat_deletes_move_later_rows_up_and_null_data_marks_an_empty_page() -> None:
+    data = CekatData(n_messages=30, seed=9, null_when_empty=True)
+    first_page = [m["id"] for m in cekat_page(data, limit=10)[1]["data"]]
+    assert data.delete(first_page[:3]) == 3
+    body = cekat_page(data, limit=10)[1]
+    assert [m["id"] for m in body["data"]][:7] == first_page[3:]
+    assert body["metadata"]["pagination"]["total_items"] == 27
+    assert cekat_page(data, limit=10, page=9)[1]["data"] is None
+
+
+@pytest.mark.parametrize(
+    ("total_means", "expected"),
+    [("window", 30), ("returned", 10), ("conversation", 40), ("absent", None)],
+)
+def test_convotic_total_can_mean_each_thing_the_docs_allow(
+    total_means: t.Any, expected: t.Any
+) -> None:
+    data = ConvoticData(seed=9, total_means=total_means)
+    data.add_messages("conv_t", 10, at=datetime(2026, 1, 1, tzinfo=UTC))
+    data.add_messages("conv_t", 30, at=datetime(2026, 2, 1, tzinfo=UTC))
+    params = {
+        "conversationId": ["conv_t"],
+        "from": ["2026-01-15T00:00:00Z"],
+        "to": ["2026-03-01T00:00:00Z"],
+        "limit": ["10"],
+    }
+    status, body = data.handle("/v1/messages", params, {"x-api-key": data.api_key})
+    assert status == 200
+    assert len(body["messages"]) == 10
+    assert body.get("total") == expected

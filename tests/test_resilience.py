@@ -125,8 +125,7 @@ FAULTS: dict[str, tuple[t.Callable[[str], t.Any], str | dict[str, str] | None]] 
     "paging-ignored": (
         ignores_paging,
         {
-            "cekat": "Cekat served the same rows for 3 pages in a row (up to page 4); the API "
-            "seems to ignore the `page` parameter.",
+            "cekat": "Cekat served the same rows for 3 requests in a row",
             "convotic": "with messages outside the requested window",
         },
     ),
