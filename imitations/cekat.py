@@ -245,7 +245,7 @@ class CekatData:
             return len(hits)
 
     def delete(self, ids: Iterable[str]) -> int:
-        """Remove the messages with these ids (later rows move up a place each); return the count."""
+        """Remove the messages with these ids (later rows move up); return the count."""
         with self._lock:
             wanted = set(ids)
             hits = [e for e in self._index[()] if e[1] in wanted]

@@ -11,7 +11,8 @@ from functools import cached_property
 from typing_extensions import override
 
 from tap_messages.cekat_increments import Scope, duration, rows_in_scope
-from tap_messages.cekat_pages import Page, PageWalk, Report, page_of
+from tap_messages.cekat_pages import Page, page_of
+from tap_messages.cekat_walk import PageWalk, Report
 from tap_messages.client import VendorStream
 from tap_messages.errors import cekat_refusal
 from tap_messages.read_ahead import ReadAhead

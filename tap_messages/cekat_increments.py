@@ -27,7 +27,8 @@ import re
 import typing as t
 from dataclasses import dataclass
 
-from tap_messages.cekat_pages import Page, PageWalk
+from tap_messages.cekat_pages import Page
+from tap_messages.cekat_walk import PageWalk
 from tap_messages.timestamps import format_utc, is_utc
 
 Row = dict[str, t.Any]

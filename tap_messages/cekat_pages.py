@@ -1,43 +1,20 @@
-"""Cekat's page walk: every row of a list that changes while it is read, whatever its order.
+"""Cekat's pages: which page to ask for next, and whether the answer continues the rows read.
 
-`GET /api/messages` pages by number (`page`, `limit`) over a list that changes while it is read:
-new messages, deleted ones, and (when it is sorted by `updated_at`) updated ones that move. A plain
-walk of pages 1, 2, 3 skips a row whenever rows before it disappear between two requests. So each
-request after the first is chosen to overlap the page accepted before it by at least one row: its
-`limit` (at most `page_size`) and `page` are picked so that the page starts at or before the last
-row read, and brings as many new rows as such a page can (about 88 of 100, so a walk costs about
-1.14 requests per 100 rows).
-
-Why nothing is missed: the surviving rows keep their order (a row whose `updated_at` changed is
-never taken as the anchor, since it may have moved). If the new page holds again a row of the page
-before (the anchor), the two pages are contiguous: every row between the anchor and the new page's
-end is on the new page, so, page by page, every surviving row up to the last page's end has been
-read, whatever happened between the requests and in whichever order they were answered. The walk
-ends on a short page that overlaps the one before: the end of the list at that moment. Rows that
-move to the top of a newest-first list while it is read are the caller's to catch (cekat.py).
-
-When a page does not overlap, rows moved up past the overlap (deletes) or the answer was wrong:
-the walk asks again (transient answers), then steps back a page at a time until it finds the rows
-it read last, and re-reads from there. If it cannot, it goes on and records a shortfall, loudly.
-A page that is empty or short while `total_items` promises more is asked again; if it stays so,
-the walk goes on to the rows promised and records what it could not read. Pages that bring
-nothing new three times running mean the API ignores `page`: the walk stops with an error.
+`GET /api/messages` pages by number (`page`, `limit`) over a list that changes while it is read.
+Each request after the first is chosen to overlap the page accepted before it: its `limit` (at most
+`page_size`) and `page` are picked so that the page starts at or before the last row read, and
+brings as many new rows as such a page can (about 88 of 100: a walk costs about 1.14 requests per
+100 rows). A page that holds again a row of the page before, in the same version, continues it
+(see cekat_walk for why that is enough).
 """
 
 from __future__ import annotations
 
-import functools
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_messages.errors import TapMessagesError, objects_under
-from tap_messages.read_ahead import ReadAhead
+from tap_messages.errors import objects_under
 
-STALLED = 3  # accepted pages in a row that bring nothing new
-RETRIES = 3  # fresh looks at a page that contradicts the pages or totals around it
-STEPS_BACK = 4  # pages to step back looking for the rows read last
-CALM_PAGES = 8  # pages without a recovery after which the overlap shrinks again
-MAX_RECOVERIES = 50  # walks that keep losing their place go on loudly instead
 Row = dict[str, t.Any]
 Request = tuple[int, int]  # (page, limit)
 
@@ -123,151 +100,6 @@ def anchored(page: Page, before: Page, *, by_id: bool = False) -> bool:
     return not seen or any((key[0] if by_id else key) in seen for key in page.keys)
 
 
-def _short_of_totals(page: Page) -> bool:
+def short_of_totals(page: Page) -> bool:
     """An empty or short page where the totals promise more rows."""
     return len(page.rows) < page.limit and page.promises_more()
-
-
-@dataclass
-class Report:
-    """What a walk had to read again, and what it could not read."""
-
-    reread: int = 0
-    shortfalls: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PageWalk:
-    """Yields accepted pages, each with its fresh rows; the caller may stop by breaking out."""
-
-    read: t.Callable[[int, int], Page]
-    most: int  # the largest limit: page_size, or what the server caps it at
-    ahead: ReadAhead[Request, Page]
-    pause: t.Callable[[int], None]
-    report: Report
-    read_ahead: bool = False  # may pages be fetched before their turn
-    by_creation: bool = False  # is the list known to be sorted by created_at
-    _recoveries: int = 0
-    _overlap: int = 1  # rows each page must hold again; grows while rows keep moving up
-    _calm: int = 0  # pages accepted since the last recovery
-
-    def walk(self, start: Page | None = None) -> t.Iterator[Page]:
-        """Walk on from an accepted page (or from page 1) to the end of the list."""
-        try:
-            yield from self._walk(start)
-        finally:
-            self.ahead.close()
-
-    def first(self) -> Page:
-        """Page 1, which also tells whether the server caps `limit` below page_size."""
-        page = self.read(1, self.most)
-        if 0 < len(page.rows) < self.most and page.promises_more():
-            self.most = len(page.rows)
-        page.fresh = list(page.rows)
-        return page
-
-    def _walk(self, start: Page | None) -> t.Iterator[Page]:
-        tail = start or self.first()
-        if start is None:
-            yield tail
-        stalled = 0
-        while len(tail.rows) >= tail.limit or tail.promises_more():
-            plan = self._plan(tail)
-            request = plan[0] if plan else overlapping(tail.end, self.most, self._overlap)
-            page: Page | None = self._fetch(request, plan)
-            if (request[0] - 1) * request[1] >= tail.end and tail.rows:  # no page could overlap
-                self._gap(tail, "no page could overlap the rows read: rows moved there are unseen")
-            elif page is not None and not self._continues(page, tail):
-                self.ahead.drop()
-                self._overlap, self._calm = min(self.most // 2, 2 * self._overlap + 2), 0
-                page = self._recover(request, page, tail)
-            else:
-                self._calm += 1
-                if self._calm >= CALM_PAGES:
-                    self._overlap, self._calm = max(1, self._overlap // 2), 0
-            if page is None:
-                return
-            seen = set(tail.keys)
-            page.fresh = [r for r, key in zip(page.rows, page.keys, strict=True) if key not in seen]
-            stalled = 0 if page.fresh or len(page.rows) < page.limit else stalled + 1
-            if stalled >= STALLED:
-                msg = (
-                    f"Cekat served the same rows for {STALLED} requests in a row (up to page "
-                    f"{page.page}, limit {page.limit}); the API seems to ignore the `page` "
-                    "parameter."
-                )
-                raise TapMessagesError(msg)
-            yield page
-            if len(page.rows) < page.limit and page.end <= tail.end:  # no further: the end
-                if page.promises_more():
-                    self._short(page)
-                return
-            tail = page
-
-    def _plan(self, tail: Page) -> list[Request]:
-        """The requests that follow `tail` if every page comes back full and in place."""
-        plan: list[Request] = []
-        frontier = tail.end
-        while len(plan) < max(1, self.ahead.width):
-            page, limit = overlapping(frontier, self.most, self._overlap)
-            if plan and tail.total_items is not None and page * limit > tail.total_items + limit:
-                break
-            plan.append((page, limit))
-            frontier = page * limit
-        return plan
-
-    def _fetch(self, request: Request, plan: list[Request]) -> Page:
-        if request not in self.ahead:
-            self.ahead.drop()  # what was read ahead followed another plan
-        for later in plan if self.read_ahead else ():
-            if later not in self.ahead:
-                self.ahead.start(later, functools.partial(self._read_one, later))
-        [page] = self.ahead.take(request, functools.partial(self._read_one, request))
-        return page
-
-    def _read_one(self, request: Request) -> list[Page]:
-        return [self.read(*request)]
-
-    def _continues(self, page: Page, tail: Page) -> bool:
-        """True for a page that overlaps `tail` and, if short, ends where the totals say."""
-        return anchored(page, tail, by_id=self.by_creation) and not _short_of_totals(page)
-
-    def _recover(self, request: Request, page: Page, tail: Page) -> Page | None:
-        """A page to go on from: asked again, else found by stepping back; else loudly past a gap.
-
-        None when the list ends here: it shrank below the rows read, and nothing follows them.
-        """
-        for attempt in range(RETRIES if _short_of_totals(page) else 0):
-            self.pause(attempt)  # short of what the totals promise: perhaps a passing fault
-            self.report.reread += 1
-            page = self.read(*request)
-            if self._continues(page, tail):
-                return page
-        if page.rows and anchored(page, tail, by_id=self.by_creation):
-            return page  # contiguous, only shorter than the totals say: the walk goes on from it
-        if not page.rows and page.promises_more():  # a hole: go on to the rows promised after it
-            self._gap(tail, f"page {page.page} stayed empty: up to {page.limit} rows are unread")
-            return Page(page.page + 1, page.limit, [], page.total_items)
-        self._recoveries += 1
-        for _ in range(STEPS_BACK if self._recoveries <= MAX_RECOVERIES else 0):
-            if page.offset <= 0:
-                break
-            self.report.reread += 1
-            page = self.read(*covering(page.offset - 1, self.most))
-            if page.rows and anchored(page, tail, by_id=self.by_creation):
-                return page  # rows moved up past the overlap: read on from here
-        self._gap(
-            tail, f"the rows read last were not found again: up to {tail.limit} may be missed"
-        )
-        again = self.read(*request)
-        return again if again.rows else None
-
-    def _gap(self, tail: Page, why: str) -> None:
-        last = tail.rows[-1].get("id") if tail.rows else None
-        self.report.shortfalls.append(f"after row {tail.end} of the list (id {last}) {why}")
-
-    def _short(self, page: Page) -> None:
-        self.report.shortfalls.append(
-            f"the list ended at row {page.end} after {RETRIES} more attempts while its "
-            f"total_items said {page.total_items}"
-        )

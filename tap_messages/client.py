@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import typing as t
 from functools import cached_property
@@ -16,7 +15,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_messages.errors import InvalidRecordError, TapMessagesError, answer_error, last_error
+from tap_messages.errors import TapMessagesError, answer_error, last_error
 from tap_messages.retries import wait_before_retry
 from tap_messages.schema_files import SCHEMAS
 from tap_messages.validation import RecordValidator
@@ -252,16 +251,6 @@ class VendorStream(RESTStream[t.Any]):
         if self.validator.is_valid(row):
             self.emitted += 1
             return row
-        errors = self.validator.errors(row)
-        if self.config.get("on_invalid_record", "quarantine") == "fail":
-            identity = {name: row.get(name) for name in self.primary_keys}
-            msg = (
-                f"{self.name}: record {json.dumps(identity, default=str)} fails the schema: "
-                f"{'; '.join(errors)}. Set on_invalid_record to 'quarantine' to load such "
-                "records into quarantined_records instead."
-            )
-            raise InvalidRecordError(msg)
+        self.quarantine.refuse(self, row, self.validator.errors(row))
         self.quarantined += 1
-        self.quarantine.put(self, row, errors)
-        self.logger.warning("Quarantined an invalid %s record: %s", self.name, "; ".join(errors))
         return None

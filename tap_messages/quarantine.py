@@ -12,6 +12,7 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from typing_extensions import override
 
+from tap_messages.errors import InvalidRecordError
 from tap_messages.schema_files import SCHEMAS
 from tap_messages.timestamps import format_utc
 
@@ -45,6 +46,21 @@ class QuarantineStream(Stream):
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
         """Yield nothing: records arrive through `put` while the message streams sync."""
         return ()
+
+    def refuse(self, stream: Stream, record: dict[str, t.Any], errors: list[str]) -> None:
+        """An invalid record: quarantined with a WARNING, or, in fail mode, the end of the run."""
+        if self.config.get("on_invalid_record", "quarantine") == "fail":
+            identity = {name: record.get(name) for name in stream.primary_keys}
+            msg = (
+                f"{stream.name}: record {json.dumps(identity, default=str)} fails the schema: "
+                f"{'; '.join(errors)}. Set on_invalid_record to 'quarantine' to load such "
+                "records into quarantined_records instead."
+            )
+            raise InvalidRecordError(msg)
+        self.put(stream, record, errors)
+        stream.logger.warning(
+            "Quarantined an invalid %s record: %s", stream.name, "; ".join(errors)
+        )
 
     def put(self, stream: Stream, record: dict[str, t.Any], errors: list[str]) -> None:
         """Emit one quarantined record, preceded once by this stream's SCHEMA."""

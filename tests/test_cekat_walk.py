@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tap_messages.cekat_increments import Scope, rows_in_scope
-from tap_messages.cekat_pages import Page, PageWalk, Report, covering, overlapping
+from tap_messages.cekat_pages import Page, covering, overlapping
+from tap_messages.cekat_walk import PageWalk, Report
 from tap_messages.read_ahead import ReadAhead
 
 LOGGER = logging.getLogger("test")
