@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 MELTANO_VENV := .venv-meltano
 CHECK_VENV := .venv-singer-tools
+# Meltano depends on uv, so its environment brings the installer every other one uses.
+UV := $(MELTANO_VENV)/bin/uv
+UV_VERSION := 0.13.9
 
 .PHONY: demo test lint setup benchmark
 
-demo: setup
-	$(VENV)/bin/python scripts/demo.py
+demo: $(MELTANO_VENV)/.installed .meltano/.demo-installed
+	$(PYTHON) scripts/demo.py
 
 test: setup
 	$(VENV)/bin/python -m pytest
@@ -21,21 +24,27 @@ lint: setup
 
 setup: $(VENV)/.installed $(MELTANO_VENV)/.installed .meltano/.installed $(CHECK_VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
-	touch $@
-
 $(MELTANO_VENV)/.installed:
 	$(PYTHON) -m venv $(MELTANO_VENV)
-	$(MELTANO_VENV)/bin/pip install -q meltano==4.4.1
+	$(MELTANO_VENV)/bin/pip install -q uv==$(UV_VERSION)
+	$(UV) pip install -q --python $(MELTANO_VENV)/bin/python meltano==4.4.1
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(MELTANO_VENV)/.installed
+	$(PYTHON) -m venv $(VENV)
+	$(UV) pip install -q --python $(VENV)/bin/python -e '.[dev]'
 	touch $@
 
 # singer-check-tap (singer-tools) pins old libraries, so it lives in a virtualenv of its own.
-$(CHECK_VENV)/.installed:
+$(CHECK_VENV)/.installed: $(MELTANO_VENV)/.installed
 	$(PYTHON) -m venv $(CHECK_VENV)
-	$(CHECK_VENV)/bin/pip install -q singer-tools==0.4.1
+	$(UV) pip install -q --python $(CHECK_VENV)/bin/python singer-tools==0.4.1
+	touch $@
+
+# The demo needs only the tap and the embedded DuckDB loader.
+.meltano/.demo-installed: meltano.yml $(MELTANO_VENV)/.installed
+	$(MELTANO_VENV)/bin/meltano install --plugin-type extractor tap-messages
+	$(MELTANO_VENV)/bin/meltano install --plugin-type loader target-duckdb
 	touch $@
 
 .meltano/.installed: meltano.yml $(MELTANO_VENV)/.installed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import socket
 import socketserver
 import ssl
@@ -142,6 +143,7 @@ class ImitationServer(ThreadingHTTPServer):
         self.requests = RequestLog()
         self.extra_headers: dict[str, str] = {}  # sent on every normal answer (e.g. Deprecation)
         self.compress: str | None = None  # "gzip" or "deflate": bodies coded so when asked for
+        self.charset: str | None = None  # bodies written in this charset, declared in the header
         # How bodies are delimited: "length" (Content-Length), "chunked", or "close" (no
         # length, the connection closed after each answer).
         self.framing = "length"
@@ -291,10 +293,14 @@ class ImitationServer(ThreadingHTTPServer):
             else:
                 status, body = 405, vendor.error_body(405, "Method Not Allowed")
             payload = dumps(body)
+            if self.charset:  # non-ASCII text written as that charset's bytes
+                payload = json.dumps(body, ensure_ascii=False).encode(self.charset, "replace")
         except Exception as exc:  # a hostile record or a bug: answer like a real server would
             message = f"Internal server error ({type(exc).__name__})"
             status, payload = 500, dumps(vendor.error_body(500, message))
         headers = {"Content-Type": "application/json", **rate_headers, **self.extra_headers}
+        if self.charset:
+            headers["Content-Type"] = f"application/json; charset={self.charset}"
         if self.compress and self.compress in req.headers.get("accept-encoding", ""):
             payload = gzip.compress(payload) if self.compress == "gzip" else zlib.compress(payload)
             headers["Content-Encoding"] = self.compress

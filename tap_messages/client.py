@@ -6,7 +6,6 @@ import threading
 import typing as t
 from functools import cached_property
 
-import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk import RESTStream
@@ -15,10 +14,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
+from tap_messages.answers import decoded
 from tap_messages.errors import TapMessagesError, answer_error, last_error
-from tap_messages.retries import wait_before_retry
+from tap_messages.retries import retry_waits
 from tap_messages.schema_files import SCHEMAS
-from tap_messages.validation import RecordValidator
+from tap_messages.validation import RecordValidator, UndeclaredFields
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -124,22 +124,13 @@ class VendorStream(RESTStream[t.Any]):
         self.validate_response(response)
         self._note_deprecation(response)
         try:
-            payload = self._decoded(response)
+            payload = decoded(response, self.logger, f"{self.vendor} {self.path}")
         except ValueError as exc:
             msg = f"{self.vendor} sent a body that is not JSON (HTTP {response.status_code})"
             raise RetriableAPIError(msg, response) from exc
         if error := self.refusal(payload):
             raise error
         return payload
-
-    @staticmethod
-    def _decoded(response: requests.Response) -> t.Any:
-        if (response.encoding or "utf-8").lower() in {"utf-8", "utf8"}:
-            try:
-                return msgspec.json.decode(response.content)
-            except msgspec.DecodeError:
-                pass  # e.g. an escaped lone surrogate, which the standard parser reads
-        return response.json()
 
     def refusal(self, payload: t.Any) -> Exception | None:
         """The error a successful HTTP answer may still carry in its body (none by default)."""
@@ -175,12 +166,7 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        error = yield 0.0
-        attempt = 0
-        while True:
-            attempt += 1
-            max_wait = float(self.config.get("max_retry_wait", 300))
-            error = yield wait_before_retry(error, attempt, max_wait)
+        return retry_waits(float(self.config.get("max_retry_wait", 300)))
 
     @override
     def backoff_max_tries(self) -> int:
@@ -192,15 +178,11 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def backoff_handler(self, details: Details) -> None:
-        error = details.get("exception")
+        error, tries = details.get("exception"), self.backoff_max_tries() - 1
         self.logger.warning(
             "%s request to %s failed (%s); retry %d of %d in %.2f s",
-            self.vendor,
-            self.path,
-            last_error(error) if error else "no answer",
-            details.get("tries", 0),
-            self.backoff_max_tries() - 1,
-            details.get("wait") or 0.0,
+            *(self.vendor, self.path, last_error(error) if error else "no answer"),
+            *(details.get("tries", 0), tries, details.get("wait") or 0.0),
         )
 
     # Records: each partition read by the subclass's walk, then checked against the schema.
@@ -211,7 +193,16 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        yield from self.read_partition(context)
+        """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit."""
+        rows = iter(self.read_partition(context))
+        limit = self.ABORT_AT_RECORD_COUNT
+        try:
+            for row in rows:
+                if limit is not None and self.emitted >= limit:
+                    return  # stopping short of the SDK's limit keeps a dry run free of errors
+                yield row
+        finally:
+            t.cast("t.Generator[t.Any, None, None]", rows).close()
         if not self.partitions or context == self.partitions[-1]:
             self.finish()
 
@@ -236,6 +227,11 @@ class VendorStream(RESTStream[t.Any]):
         """The compiled validator for this stream's schema."""
         return RecordValidator(self.schema)
 
+    @cached_property
+    def undeclared(self) -> UndeclaredFields:
+        """Fields the vendor sends that the schema does not declare: reported, left out."""
+        return UndeclaredFields(self.name, self.schema, self.logger)
+
     @property
     def quarantine(self) -> QuarantineStream:
         """Where records that fail validation go."""
@@ -248,6 +244,7 @@ class VendorStream(RESTStream[t.Any]):
         """The row, if valid; else quarantined (returns None) or, in fail mode, the run stops."""
         for key, value in (context or {}).items():
             row.setdefault(key, value)
+        self.undeclared.leave_out(row)
         if self.validator.is_valid(row):
             self.emitted += 1
             return row

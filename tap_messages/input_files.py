@@ -46,6 +46,14 @@ def _bookmark_problem(where: str, entry: t.Any, now: dt.datetime) -> str | None:
     return None
 
 
+def unwrapped(state: t.Any) -> t.Any:
+    """The Singer state inside Meltano's `{"singer_state": ...}` wrapper, or the state as it is."""
+    if isinstance(state, dict) and set(state) == {"singer_state"}:
+        LOGGER.info("State file: read the Singer state inside Meltano's singer_state wrapper.")
+        return state["singer_state"]
+    return state
+
+
 def state_problems(state: t.Any) -> list[str]:
     """What is wrong with a state object, in its own terms (empty when usable)."""
     if not isinstance(state, dict):
@@ -55,6 +63,12 @@ def state_problems(state: t.Any) -> list[str]:
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
         return ['"bookmarks" must be an object keyed by stream name']
+    if bookmarks and not set(bookmarks) & set(STREAMS):
+        names = ", ".join(sorted(bookmarks)[:5])
+        return [
+            f"its bookmarks name {names}, none of tap-messages' streams: it is another tap's "
+            "state; pass this tap's state, or none to start from start_date"
+        ]
     now, problems = dt.datetime.now(dt.timezone.utc), []
     for stream in STREAMS:
         entry = bookmarks.get(stream)
@@ -104,6 +118,8 @@ def checked(handle: t.IO[str] | None, what: str) -> t.IO[str] | None:
     if handle is None:
         return None
     content = _load(handle, what)
+    if what == "state":
+        content = unwrapped(content)
     problems = state_problems(content) if what == "state" else catalog_problems(content)
     if problems:
         raise TapMessagesError(f"{what} file: " + "; ".join(problems) + ".")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import typing as t
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -40,3 +41,12 @@ def wait_before_retry(error: BaseException, attempt: int, max_wait: float) -> fl
     """Retry-After when given, else jittered exponential backoff; never more than max_wait."""
     asked = retry_after(error.response if isinstance(error, RetriableAPIError) else None)
     return min(asked, max_wait) if asked is not None else backoff_wait(attempt, max_wait)
+
+
+def retry_waits(max_wait: float) -> t.Generator[float, t.Any, None]:
+    """The SDK's wait generator: each retry's wait, from the error that caused it."""
+    error = yield 0.0
+    attempt = 0
+    while True:
+        attempt += 1
+        error = yield wait_before_retry(error, attempt, max_wait)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
+import logging
 import typing as t
 from urllib.parse import urlparse
 
 from tap_messages import timestamps
 from tap_messages.cekat_increments import duration
 
+LOGGER = logging.getLogger("tap-messages")
 VENDORS = ("cekat", "convotic")
 _FILTERS = {
     "cekat": ("inbox_ids", "conversation_ids"),
@@ -44,13 +47,28 @@ def _url_error(vendor: str, value: t.Any) -> str | None:
     return None
 
 
+def _check_start(start: str) -> None:
+    """Say how a start_date without an offset was read, and warn of one in the future."""
+    moment = timestamps.parse(start)
+    if dt.datetime.fromisoformat(start.replace("Z", "+00:00")).tzinfo is None:
+        LOGGER.warning(
+            "start_date %r has no UTC offset; read as UTC (%s); add an offset for another zone.",
+            start,
+            timestamps.format_utc(moment),
+        )
+    if moment > dt.datetime.now(dt.timezone.utc):
+        LOGGER.warning(
+            "start_date %s is in the future: a first sync reads nothing until then.", start
+        )
+
+
 def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     """Every problem found, one line each; empty when the settings can be used."""
     errors = []
     start = config.get("start_date")
     if isinstance(start, str):
         try:
-            timestamps.parse(start)
+            _check_start(start)
         except ValueError:
             errors.append(f"start_date: {start!r} is not an RFC 3339 timestamp.")
     for vendor in VENDORS:

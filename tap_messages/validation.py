@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 
 import jsonschema_rs
@@ -21,3 +22,38 @@ class RecordValidator:
             f"{'/'.join(map(str, error.instance_path)) or '<record>'}: {error.message}"
             for error in self._validator.iter_errors(record)
         ]
+
+
+class UndeclaredFields:
+    """Fields a vendor sends that the stream's schema does not declare (schema drift).
+
+    Each is reported once per run, with its stream and an example type, and left out of the
+    records, so that every RECORD matches the SCHEMA sent before it.
+    """
+
+    def __init__(self, stream: str, schema: dict[str, t.Any], logger: logging.Logger) -> None:
+        """Know the declared fields at every level of the schema that declares them."""
+        self.stream, self.schema, self.logger = stream, schema, logger
+        self.reported: set[str] = set()
+
+    def leave_out(self, record: dict[str, t.Any], schema: t.Any = None, where: str = "") -> None:
+        """Remove undeclared fields from the record (and its nested objects), in place."""
+        properties = (schema or self.schema).get("properties")
+        if not properties:
+            return
+        for name in record.keys() - properties.keys():
+            path = f"{where}{name}"
+            if path not in self.reported:
+                self.reported.add(path)
+                self.logger.warning(
+                    "%s: the vendor sends a field %r (for example %s) that the schema does not "
+                    "declare; it is left out of the records. Ask for a tap-messages release that "
+                    "declares it.",
+                    self.stream,
+                    path,
+                    type(record[name]).__name__,
+                )
+            del record[name]
+        for name, value in record.items():
+            if isinstance(value, dict) and isinstance(properties.get(name), dict):
+                self.leave_out(value, properties[name], f"{where}{name}.")

@@ -75,8 +75,17 @@ def tap_cli(*args: str, cwd: Path | None = None) -> t.Any:
 
 
 def secrets_of(config: dict[str, t.Any]) -> set[str]:
-    """The API keys in a config (the ones no output may contain)."""
-    keys = {str((config.get(v) or {}).get("api_key") or "") for v in ("cekat", "convotic")}
+    """The API keys in a config (the ones no output may contain), wherever they are nested."""
+
+    def strings(value: t.Any) -> set[str]:
+        if isinstance(value, str):
+            return {value}
+        if isinstance(value, dict):
+            value = list(value.values())
+        return set().union(*map(strings, value)) if isinstance(value, list) else set()
+
+    blocks = [config.get(v) for v in ("cekat", "convotic")]
+    keys = set().union(*(strings(b.get("api_key")) for b in blocks if isinstance(b, dict)))
     return {k for k in keys if len(k) >= 6}
 
 
