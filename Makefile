@@ -25,8 +25,8 @@ lint: setup
 setup: $(VENV)/.installed $(MELTANO_VENV)/.installed .meltano/.installed $(CHECK_VENV)/.installed
 
 $(MELTANO_VENV)/.installed:
-	$(PYTHON) -m venv $(MELTANO_VENV)
-	$(MELTANO_VENV)/bin/pip install -q uv==$(UV_VERSION)
+	$(PYTHON) -m venv --without-pip $(MELTANO_VENV)
+	$(PYTHON) -m pip --python $(MELTANO_VENV)/bin/python install -q --no-deps uv==$(UV_VERSION)
 	$(UV) pip install -q --python $(MELTANO_VENV)/bin/python meltano==4.4.1
 	touch $@
 
@@ -43,8 +43,7 @@ $(CHECK_VENV)/.installed: $(MELTANO_VENV)/.installed
 
 # The demo needs only the tap and the embedded DuckDB loader.
 .meltano/.demo-installed: meltano.yml $(MELTANO_VENV)/.installed
-	$(MELTANO_VENV)/bin/meltano install --plugin-type extractor tap-messages
-	$(MELTANO_VENV)/bin/meltano install --plugin-type loader target-duckdb
+	$(MELTANO_VENV)/bin/meltano install tap-messages target-duckdb
 	touch $@
 
 .meltano/.installed: meltano.yml $(MELTANO_VENV)/.installed
