@@ -6,6 +6,8 @@ CHECK_VENV := .venv-singer-tools
 # Meltano depends on uv, so its environment brings the installer every other one uses.
 UV := $(MELTANO_VENV)/bin/uv
 UV_VERSION := 0.13.9
+# Bytecode compiled at install (by uv, on every core) rather than at each program's first start.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test lint setup benchmark
 
