@@ -158,6 +158,7 @@ def rows_in_scope(
     walk, order = new_walk(), ServedOrder()
     first = walk.first()
     order.see(first.rows)
+    walk.newest_first = order.newest_first
     yield from filter(scope.wants, first.fresh)
     start = first
     if scope.bookmark and order.oldest_first:
@@ -168,7 +169,7 @@ def rows_in_scope(
     walk.read_ahead = not (scope.bookmark and order.newest_first)
     for page in walk.walk(start):
         order.see(page.rows)
-        walk.by_creation = order.by_creation
+        walk.by_creation, walk.newest_first = order.by_creation, order.newest_first
         yield from filter(scope.wants, page.fresh)
         if scope.bookmark and order.newest_first and scope.past(page.rows):
             logger.info(

@@ -12,9 +12,10 @@ read, whatever happened between the requests and in whichever order they were an
 ends on a short page that overlaps the one before: the end of the list at that moment. Rows that
 move to the top of a newest-first list while it is read are the caller's to catch.
 
-When a page does not overlap, rows moved up past the overlap (deletes) or the answer was wrong:
-the walk steps back a page at a time until it finds the rows it read last, reads on from there,
-and overlaps more while rows keep moving. If it cannot, it goes on and records a shortfall, loudly.
+When a page does not overlap, rows moved up past the overlap (deletes), were pushed down past
+the page (new or updated rows, newest first), or the answer was wrong: the walk steps back, or on
+by what the list grew, until it finds the rows it read last, reads on from there, and overlaps
+more while rows keep moving. If it cannot, it goes on and records a shortfall, loudly.
 A page that is empty or short while `total_items` promises more is asked again; if it stays so,
 the walk goes on to the rows promised and records what it could not read. Pages that bring
 nothing new three times running mean the API ignores `page`: the walk stops with an error.
@@ -29,10 +30,11 @@ from dataclasses import dataclass, field
 from tap_messages.cekat_pages import Page, Request, anchored, covering, overlapping, short_of_totals
 from tap_messages.errors import TapMessagesError
 from tap_messages.read_ahead import ReadAhead
+from tap_messages.timestamps import is_utc
 
 STALLED = 3  # accepted pages in a row that bring nothing new
 RETRIES = 3  # fresh looks at a page that contradicts the totals
-STEPS_BACK = 4  # pages to step back looking for the rows read last
+STEPS = 4  # pages to step back or on looking for the rows read last
 CALM_PAGES = 8  # pages without a recovery after which the overlap shrinks again
 MAX_RECOVERIES = 50  # walks that keep losing their place go on loudly instead
 
@@ -56,6 +58,7 @@ class PageWalk:
     report: Report
     read_ahead: bool = False  # may pages be fetched before their turn
     by_creation: bool = False  # is the list known to be sorted by created_at
+    newest_first: bool = False  # is the list known to be served newest first
     _recoveries: int = 0
     _overlap: int = 1  # rows each page must hold again; grows while rows keep moving up
     _calm: int = 0  # pages accepted since the last recovery
@@ -142,7 +145,7 @@ class PageWalk:
         return anchored(page, tail, by_id=self.by_creation) and not short_of_totals(page)
 
     def _recover(self, request: Request, page: Page, tail: Page) -> Page | None:
-        """A page to go on from: asked again, else found by stepping back; else loudly past a gap.
+        """A page to go on from: asked again, else found stepping back or on; else loudly a gap.
 
         None when the list ends here: it shrank below the rows read, and nothing follows them.
         """
@@ -158,13 +161,19 @@ class PageWalk:
             self._gap(tail, f"page {page.page} stayed empty: up to {page.limit} rows are unread")
             return Page(page.page + 1, page.limit, [], page.total_items)
         self._recoveries += 1
-        for _ in range(STEPS_BACK if self._recoveries <= MAX_RECOVERIES else 0):
-            if page.offset <= 0:
+        key = "created_at" if self.by_creation else "updated_at"
+        for _ in range(STEPS if self._recoveries <= MAX_RECOVERIES else 0):
+            if _before(page, tail, key, newest_first=self.newest_first):
+                # New or updated rows pushed the rows read last down, by at least the growth.
+                near = overlapping(max(page.end, tail.offset + _growth(page, tail) + 1), self.most)
+            elif page.offset > 0:  # rows moved up past the overlap (deletes): look back
+                near = covering(page.offset - 1, self.most)
+            else:
                 break
             self.report.reread += 1
-            page = self.read(*covering(page.offset - 1, self.most))
+            page = self.read(*near)
             if page.rows and anchored(page, tail, by_id=self.by_creation):
-                return page  # rows moved up past the overlap: read on from here
+                return page  # read on from here
         self._gap(
             tail, f"the rows read last were not found again: up to {tail.limit} may be missed"
         )
@@ -180,3 +189,21 @@ class PageWalk:
             f"the list ended at row {page.end} after {RETRIES} more attempts while its "
             f"total_items said {page.total_items}"
         )
+
+
+def _growth(page: Page, tail: Page) -> int:
+    """Rows the list gained between the two pages, by their totals (0 when unknown)."""
+    if page.total_items is None or tail.total_items is None:
+        return 0
+    return max(0, page.total_items - tail.total_items)
+
+
+def _before(page: Page, tail: Page, key: str, *, newest_first: bool) -> bool:
+    """True when every row of `page` sorts, by `key` in the served order, before all of `tail`."""
+    page_times = [c for row in page.rows if is_utc(c := row.get(key))]
+    tail_times = [c for row in tail.rows if is_utc(c := row.get(key))]
+    if not (page_times and tail_times):
+        return False
+    if newest_first:
+        return min(page_times) > max(tail_times)
+    return max(page_times) < min(tail_times)

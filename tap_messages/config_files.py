@@ -106,9 +106,9 @@ def problems(config: Config, schema: dict[str, t.Any]) -> list[str]:
             found.append(f"{path}: not a valid value ({error.validator}); the value is not shown.")
         else:
             found.append(f"{path}: {error.message}.")
-    for name, node in schema.get("properties", {}).items():
-        block = config.get(name)
-        if isinstance(block, dict) and "properties" in node:
+    for name in ("cekat", "convotic"):  # the tap's own blocks; the SDK's take any keys
+        node, block = schema["properties"][name], config.get(name)
+        if isinstance(block, dict):
             for key in block.keys() - node["properties"].keys():
                 found.append(f"{name}.{key} is not a setting of tap-messages{_near(key, node)}.")
     for key in config.keys() - schema.get("properties", {}).keys():

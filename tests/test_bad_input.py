@@ -39,7 +39,8 @@ def last_line(run) -> str:
         ({"convotic": "conv_1,conv_2"}, "convotic: must be object (it is a string)."),
         (
             {"cekat": {"api_key": CEKAT_KEY, "conversation_id": ["c1"]}},
-            "cekat.conversation_id is not a setting of tap-messages (did you mean conversation_ids?)",
+            "cekat.conversation_id is not a setting of tap-messages "
+            "(did you mean conversation_ids?)",
         ),
         ({"cekat": {"api_key": [CEKAT_KEY]}}, "cekat.api_key: must be string (it is a list)."),
         (
@@ -95,11 +96,13 @@ def test_meltanos_state_wrapper_is_read_and_another_taps_state_refused(serve):
     [
         (
             "2999-01-01T00:00:00Z",
-            "start_date 2999-01-01T00:00:00Z is in the future: a first sync reads nothing until then.",
+            "start_date 2999-01-01T00:00:00Z is in the future: a first sync reads nothing until "
+            "then.",
         ),
         (
             "2026-03-01",
-            "start_date '2026-03-01' has no UTC offset; read as UTC (2026-03-01T00:00:00.000000+00:00)",
+            "start_date '2026-03-01' has no UTC offset; read as UTC "
+            "(2026-03-01T00:00:00.000000+00:00)",
         ),
         (
             "2026-03-01T00:00:00",

@@ -112,9 +112,12 @@ def test_every_message_present_for_the_whole_run_is_emitted(case):
     shortfalls = [s for report in reports for s in report.shortfalls]
     missing = survivors - got - moved
     assert not missing or shortfalls, f"{len(missing)} missing without a word"
-    if not any(kind == "delete" for batch in changes for kind, _ in batch):
-        assert survivors <= got, "without deletes nothing is ever missing"
-        assert not shortfalls
+    deletes = any(kind == "delete" for batch in changes for kind, _ in batch)
+    # A walk keeps its place while fewer rows change between two requests than half a page.
+    calm = all(sum(amount for _, amount in batch) < limit // 2 for batch in changes)
+    if calm and not deletes:
+        assert not missing, "without deletes nothing is ever missing"
+        assert not shortfalls, "nor is a shortfall claimed"
     pages = math.ceil((n + 1) / limit)
     if not changes:
         assert api.requests <= 2 * pages + 3, "an unchanging list costs about a page per page"

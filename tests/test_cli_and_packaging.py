@@ -16,31 +16,23 @@ from tests.conftest import CEKAT_KEY, CONVOTIC_KEY, cekat_config
 from tests.singer_run import run_tap, tap_cli
 
 ROOT = Path(__file__).parents[1]
+UV = ROOT / ".venv-meltano" / "bin" / "uv"  # Meltano's own installer, set up by `make setup`
 STREAMS = {"cekat_messages", "convotic_messages", "quarantined_records"}
 
 
 @pytest.mark.slow
 def test_wheel_carries_the_schemas_and_discovers_from_anywhere(tmp_path):
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(tmp_path / "dist"),
-            str(ROOT),
-        ],
-        check=True,
+        [str(UV), "build", "-q", "--wheel", "-o", str(tmp_path / "dist"), str(ROOT)], check=True
     )
     wheel = next((tmp_path / "dist").glob("tap_messages-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert {f"tap_messages/schemas/{s}.json" for s in STREAMS} <= set(names)
-    venv.create(tmp_path / "env", with_pip=True)
+    venv.create(tmp_path / "env", with_pip=False)
     python = tmp_path / "env" / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True)
+    subprocess.run(
+        [str(UV), "pip", "install", "-q", "--python", str(python), str(wheel)], check=True
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     done = subprocess.run(

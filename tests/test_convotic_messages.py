@@ -23,9 +23,9 @@ def lower_bound(data):
 
 
 @pytest.mark.parametrize("truncate", ["keep_earliest", "keep_latest"])
-def test_full_sync_of_200_conversations_emits_every_message(serve, truncate):
+def test_full_sync_of_100_conversations_emits_every_message(serve, truncate):
     data = ConvoticData(
-        n_conversations=200, messages_per_conversation=230, seed=40, truncate=truncate, max_burst=60
+        n_conversations=100, messages_per_conversation=230, seed=40, truncate=truncate, max_burst=60
     )
     server = serve(convotic=data)
     run = run_tap(convotic_config(server, data.conversation_ids()))
@@ -39,7 +39,7 @@ def test_full_sync_of_200_conversations_emits_every_message(serve, truncate):
     )
     assert requests <= 1.6 * lower_bound(data) + 2
     partitions = run.bookmark(STREAM)["partitions"]
-    assert len(partitions) == 200
+    assert len(partitions) == 100
     newest = {c: max(m["timestamp"] for m in data.messages_of(c)) for c in data.conversation_ids()}
     for p in partitions:
         assert p["replication_key_value"].startswith(newest[p["context"]["conversationId"]][:19])

@@ -11,7 +11,7 @@ from imitations.faults import RateLimiter
 from tests.conftest import cekat_config, convotic_config
 from tests.singer_run import kill_after, run_tap
 
-KILLS = 24
+KILLS = 14
 
 
 def keys(messages):
