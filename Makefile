@@ -15,7 +15,7 @@ demo: $(MELTANO_VENV)/.installed .meltano/.demo-installed
 	$(PYTHON) scripts/demo.py
 
 test: setup
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n auto
 
 benchmark: setup
 	$(VENV)/bin/python benchmarks/throughput.py

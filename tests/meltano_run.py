@@ -60,6 +60,20 @@ def tap_env(server: ImitationServer) -> dict[str, str]:
     return env
 
 
+def own_system_dir(workdir: Path) -> dict[str, str]:
+    """Meltano's system directory for one test: installed plugins shared, run files its own.
+
+    Meltano writes each plugin's config, catalog and state under `.meltano/run`; tests running at
+    once (pytest -n) in one project would overwrite each other's there.
+    """
+    sys_dir = workdir / "meltano-system"
+    sys_dir.mkdir(parents=True, exist_ok=True)
+    for kind in ("extractors", "loaders"):
+        if not (sys_dir / kind).exists():
+            (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+    return {"MELTANO_SYS_DIR_ROOT": str(sys_dir)}
+
+
 def _tail(text: str, lines: int = 40, chars: int = 6000) -> str:
     """The end of a log, short enough to read in a failure message."""
     return "\n".join(line[:400] for line in text.splitlines()[-lines:])[-chars:]
@@ -153,6 +167,7 @@ class Pipeline:
             **base,
             "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **own_system_dir(self.workdir),
             **self.env,
         }
 

@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from imitations import CekatData, ConvoticData
-from tests.meltano_run import DUCKDB_PYTHON, MELTANO, ROOT, Pipeline, duckdb_queries, tap_env
+from tests.meltano_run import (
+    DUCKDB_PYTHON,
+    MELTANO,
+    ROOT,
+    Pipeline,
+    duckdb_queries,
+    own_system_dir,
+    tap_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -112,6 +120,7 @@ def test_demo_prints_what_landed_and_leaves_no_process_behind(tmp_path, failure)
         marker: tag,
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
         "TARGET_DUCKDB_FILEPATH": str(tmp_path / "demo.duckdb"),
+        **own_system_dir(tmp_path),
         **extra,
     }
 
