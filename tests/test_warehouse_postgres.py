@@ -134,7 +134,9 @@ def test_first_load_lands_every_message_once_and_meltano_keeps_the_taps_state(
     server = serve(cekat=cekat, convotic=convotic)
     pipeline.env.update(tap_env(server))
 
-    pipeline.run()
+    done = pipeline.run(env={"PYTHONWARNINGS": "always::ResourceWarning"})
+    tap_log = [line for line in done.stderr.splitlines() if "tap-messages" in line]
+    assert not [line for line in tap_log if "ResourceWarning" in line], "connections left open"
 
     wh = Warehouse(postgres, schema)
     assert wh.count("cekat_messages") == len(cekat.ids()) == 1500
