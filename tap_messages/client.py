@@ -31,6 +31,17 @@ if t.TYPE_CHECKING:
 USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
 
 
+def unseen(rows: t.Iterable[dict[str, t.Any]], seen: set[str]) -> t.Iterator[dict[str, t.Any]]:
+    """The rows whose `id` is not in `seen`, adding it; rows without a string id pass on."""
+    for row in rows:
+        key = row.get("id")
+        if isinstance(key, str):
+            if key in seen:
+                continue
+            seen.add(key)
+        yield row
+
+
 class VendorStream(RESTStream[t.Any]):
     """A vendor endpoint: subclasses name the vendor, its auth headers and how they walk it."""
 
@@ -193,7 +204,12 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit."""
+        """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit.
+
+        None without the vendor's key: `--test` syncs even the streams deselected for lack of it.
+        """
+        if not self.settings.get("api_key"):
+            return
         rows = iter(self.read_partition(context))
         limit = self.ABORT_AT_RECORD_COUNT
         try:
@@ -210,7 +226,7 @@ class VendorStream(RESTStream[t.Any]):
         """After the last partition: close the connections; say what was read and what was not."""
         self.requests_session.close()
         self.logger.info(
-            "%s: %d messages emitted (%d quarantined), %d requests, %d %s re-read, shortfalls: %s",
+            "%s: %d records emitted (%d quarantined), %d requests, %d %s re-read, shortfalls: %s",
             self.name,
             self.emitted,
             self.quarantined,
