@@ -29,8 +29,8 @@ import typing as t
 from dataclasses import dataclass, field
 
 from tap_messages.cekat_walk import STALLED, Report
-from tap_messages.client import unseen
 from tap_messages.errors import TapMessagesError, objects_under
+from tap_messages.rows import unseen
 
 Row = dict[str, t.Any]
 Cursor = tuple[str, str]  # (cursor_id, cursor_ts), as served

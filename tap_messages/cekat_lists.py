@@ -15,7 +15,7 @@ from typing_extensions import override
 
 from tap_messages.cekat_pages import Page, page_of
 from tap_messages.cekat_walk import Report
-from tap_messages.client import unseen
+from tap_messages.rows import unseen
 from tap_messages.timestamps import normalised
 from tap_messages.vendors import CekatStream
 

@@ -31,17 +31,6 @@ if t.TYPE_CHECKING:
 USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
 
 
-def unseen(rows: t.Iterable[dict[str, t.Any]], seen: set[str]) -> t.Iterator[dict[str, t.Any]]:
-    """The rows whose `id` is not in `seen`, adding it; rows without a string id pass on."""
-    for row in rows:
-        key = row.get("id")
-        if isinstance(key, str):
-            if key in seen:
-                continue
-            seen.add(key)
-        yield row
-
-
 class VendorStream(RESTStream[t.Any]):
     """A vendor endpoint: subclasses name the vendor, its auth headers and how they walk it."""
 

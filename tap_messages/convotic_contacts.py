@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from typing_extensions import override
 
-from tap_messages.client import unseen
 from tap_messages.errors import objects_under
+from tap_messages.rows import unseen
 from tap_messages.timestamps import normalised
 from tap_messages.vendors import ConvoticStream
 

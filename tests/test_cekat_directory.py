@@ -7,6 +7,7 @@ import math
 import pytest
 
 from imitations import CekatData, ConvoticData
+from imitations.faults import RateLimiter
 from tap_messages.timestamps import is_utc
 from tests.conftest import cekat_config, convotic_config
 from tests.singer_run import run_tap
@@ -86,3 +87,21 @@ def test_every_cekat_stream_is_skipped_in_one_line_without_the_key(serve):
         assert not run.records(stream)
     assert {r.vendor for r in server.requests} == {"convotic"}
     assert len(run.records("convotic_contacts")) == 2
+
+
+def test_one_keys_rate_limit_covers_every_cekat_stream(serve):
+    data = CekatData(n_messages=1500, n_conversations=300, seed=65)
+    server = serve(cekat=data, rate_limiter=RateLimiter(15, 1.0))
+    run = run_tap({**cekat_config(server, page_size=50), "rate_limit_window": 1})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r.path for r in server.requests} == {
+        "/api/messages",
+        "/api/conversations",
+        "/api/contacts",
+        "/api/agents",
+        "/api/inboxes",
+    }
+    assert len(server.requests) > 3 * 15, "several windows' worth: the budget had to be shared"
+    assert [r.status for r in server.requests].count(429) == 0
+    assert len(run.records("cekat_messages")) == 1500
+    assert len(run.records("cekat_conversations")) == len(run.records("cekat_contacts")) == 300

@@ -531,3 +531,20 @@ def test_the_directory_tables_land_whole_reruns_change_nothing_and_a_resolution_
         f"from {wh.table('cekat_conversations')} where id = '{still_open}'"
     ) == [["resolved", "2026-02-03 04:05:06.789", resolver]]
     assert wh.checksum("cekat_conversations", others) == others_before
+
+
+def test_meltano_select_loads_only_the_streams_chosen(
+    serve, pipeline: Pipeline, postgres: Postgres, schema: str
+):
+    cekat = CekatData(n_messages=200, n_conversations=30, seed=93)
+    server = serve(cekat=cekat)
+    pipeline.env.update(tap_env(server))
+    pipeline.run(env={"TAP_MESSAGES__SELECT": json.dumps(["cekat_agents.*", "cekat_inboxes.*"])})
+    tables = {
+        row[0]
+        for row in postgres.rows(
+            f"select table_name from information_schema.tables where table_schema = '{schema}'"
+        )
+    }
+    assert tables == {"cekat_agents", "cekat_inboxes"}
+    assert {r.path for r in server.requests} == {"/api/agents", "/api/inboxes"}
