@@ -107,3 +107,21 @@ def test_conversations_resolved_or_started_during_the_walk_are_read_once(serve):
     assert set(before) | {"late-conversation-0001"} == set(records)  # oldest first: read now
     assert records[open_late]["stage_status"] == "resolved"
     assert records[open_late]["resolved_at"] == format_utc(resolved_at)
+
+
+def test_a_conversation_that_fails_its_schema_is_quarantined_or_stops_the_run(serve):
+    data = CekatData(n_messages=200, n_conversations=30, seed=75)
+    broken = data.directory.conversations.rows()[7]
+    broken.update(stage_status=7, created_at="yesterday")
+    server = serve(cekat=data)
+    run = run_tap(cekat_config(server), streams=[STREAM, "quarantined_records"])
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert len(run.records(STREAM)) == 29
+    [quarantined] = run.records("quarantined_records")
+    assert quarantined["stream"] == STREAM
+    assert quarantined["record"]["id"] == broken["id"]
+    assert any(e.startswith("stage_status") for e in quarantined["errors"])
+    assert any(e.startswith("created_at") for e in quarantined["errors"])
+    failed = run_tap({**cekat_config(server), "on_invalid_record": "fail"}, streams=[STREAM])
+    assert failed.returncode == 1
+    assert f'{STREAM}: record {{"id": "{broken["id"]}"}} fails the schema' in failed.stderr
