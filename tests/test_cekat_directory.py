@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from imitations import CekatData, ConvoticData
+from imitations import CekatData, ConvoticData, Response
 from imitations.faults import RateLimiter
 from tap_messages.timestamps import is_utc
 from tests.conftest import cekat_config, convotic_config
@@ -105,3 +105,25 @@ def test_one_keys_rate_limit_covers_every_cekat_stream(serve):
     assert [r.status for r in server.requests].count(429) == 0
     assert len(run.records("cekat_messages")) == 1500
     assert len(run.records("cekat_conversations")) == len(run.records("cekat_contacts")) == 300
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/api/agents", 503, "Cekat /api/agents: gave up after 3 attempts (max_retries=2)"),
+        ("/api/conversations", 401, "Cekat rejected the API key (HTTP 401"),
+        ("/api/inboxes", 404, "Cekat answered HTTP 404 on /api/inboxes (the resource does not"),
+    ],
+)
+def test_a_bad_answer_on_a_new_endpoint_ends_the_run_in_one_clear_line(serve, path, status, says):
+    def refuse(request):
+        if request.path != path:
+            return None
+        body = b'{"success":false,"error":{"message":"no"}}'
+        return Response(status, {"Content-Type": "application/json"}, body)
+
+    server = serve(cekat=CekatData(n_messages=50, seed=66), fault=refuse)
+    run = run_tap({**cekat_config(server), "max_retries": 2})
+    assert run.returncode == 1
+    assert says in run.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in run.stderr
