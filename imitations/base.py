@@ -70,3 +70,15 @@ def epoch_of(at: datetime) -> int:
 def utc_iso(epoch: int) -> str:
     """Format epoch seconds as ISO 8601 UTC with a Z suffix."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def positive_int(params: Params, name: str, default: int) -> int | None:
+    """Return a positive integer parameter, its default if absent, or None if invalid."""
+    raw = first(params, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= 1 else None

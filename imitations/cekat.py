@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from imitations.base import UTC, Headers, Params, epoch_of, first
+from imitations.base import UTC, Headers, Params, epoch_of, first, positive_int
+from imitations.cekat_directory import ROUTES, CekatDirectory
 
 WIB = timezone(timedelta(hours=7), "WIB")
 NAIVE_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -90,6 +91,7 @@ class CekatData:
         for _ in range(max(1, n_conversations)):
             self._new_conversation(self._uuid())
         self._generate(n_messages)
+        self.directory = CekatDirectory(self, seed)  # conversations, contacts, agents, inboxes
 
     @property
     def order_by(self) -> str:
@@ -280,6 +282,23 @@ class CekatData:
         """Return the generated conversation ids."""
         return list(self._convs)
 
+    def parties_of(self, conversation_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return the contact and the inbox of a conversation (as its messages carry them)."""
+        return self._convs[conversation_id]
+
+    def messages_of(self, conversation_id: str) -> list[dict[str, Any]]:
+        """Return a conversation's messages in served order (oldest first by `order_by`)."""
+        with self._lock:
+            return [e[3] for e in self._index.get(("c", conversation_id), [])]
+
+    def agents(self) -> list[tuple[str, str]]:
+        """Return (id, name) of the agents who send messages."""
+        return list(self._agents)
+
+    def inboxes(self) -> list[dict[str, Any]]:
+        """Return the inboxes (as messages carry them)."""
+        return list(self._inboxes)
+
     def inbox_ids(self) -> list[str]:
         """Return the inbox ids."""
         return [inbox["id"] for inbox in self._inboxes]
@@ -304,9 +323,11 @@ class CekatData:
         """Answer a GET below /api."""
         if not self._authorized(headers):
             return 401, UNAUTHORIZED
+        if path.rstrip("/") in ROUTES:
+            return self.directory.handle(path.rstrip("/"), params)
         if path.rstrip("/") != "/api/messages":
             return 404, self.error_body(404, "Not Found")
-        page, limit = _positive_int(params, "page", 1), _positive_int(params, "limit", 10)
+        page, limit = positive_int(params, "page", 1), positive_int(params, "limit", 10)
         if page is None or limit is None:
             return 400, self.error_body(400, "page and limit must be positive integers")
         if self.max_limit is not None:
@@ -331,15 +352,3 @@ class CekatData:
         }
         body = data if data or not self.null_when_empty else None
         return 200, {"success": True, "data": body, "metadata": {"pagination": pagination}}
-
-
-def _positive_int(params: Params, name: str, default: int) -> int | None:
-    """Return a positive integer parameter, its default if absent, or None if invalid."""
-    raw = first(params, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        return None
-    return value if value >= 1 else None

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 from imitations.base import UTC, Headers, Params, epoch_of, first, utc_iso
+from imitations.convotic_contacts import contacts_answer, limit_of
 
 DEFAULT_CONVOTIC_KEY = "cvtk_live_test0123456789abcdef"
 PLATFORMS = ("instagram", "line", "facebook", "whatsapp")
@@ -231,6 +232,11 @@ class ConvoticData:
         with self._lock:
             return self._convs[conversation_id].msgs[:]
 
+    def parties(self) -> list[tuple[str | None, dict[str, str], list[float]]]:
+        """(platform, contact, message times) of every conversation, in creation order."""
+        with self._lock:
+            return [(c.platform, c.contact, c.times[:]) for c in self._convs.values()]
+
     def keys(self) -> set[tuple[str, str]]:
         """Return (conversationId, id) for every message whose id is a string."""
         with self._lock:
@@ -257,6 +263,8 @@ class ConvoticData:
         route = path.rstrip("/")
         if route == "/v1/info":
             return 200, INFO
+        if route == "/v1/contacts":
+            return contacts_answer(self, params)
         if route != "/v1/messages":
             return 404, _error("NOT_FOUND", f"Route '{path}' not found")
         return self._messages(params)
@@ -266,12 +274,8 @@ class ConvoticData:
         cid = first(params, "conversationId")
         if not cid:
             return 400, _error("INVALID_REQUEST", "conversationId is required")
-        raw_limit = first(params, "limit")
-        try:
-            limit = 50 if raw_limit is None else int(raw_limit)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 100:
+        limit = limit_of(params, 50)
+        if limit is None:
             return 400, _error("INVALID_REQUEST", "limit must be between 1 and 100")
         try:
             lo_t, hi_t = _instant(first(params, "from")), _instant(first(params, "to"))

@@ -19,10 +19,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
+from imitations.convotic_contacts import contact_rows  # noqa: E402
 
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 DUCKDB_PYTHON = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-STREAMS = ("cekat_messages", "convotic_messages", "quarantined_records")
+STREAMS = (
+    "cekat_messages",
+    "cekat_conversations",
+    "cekat_contacts",
+    "cekat_agents",
+    "cekat_inboxes",
+    "convotic_messages",
+    "convotic_contacts",
+    "quarantined_records",
+)
 REPORT = """
 import duckdb, json, sys
 db = duckdb.connect(sys.argv[1], read_only=True)
@@ -74,11 +84,16 @@ def main() -> int:
         os.environ.get("TARGET_DUCKDB_FILEPATH") or ROOT / "output" / "warehouse.duckdb"
     )
     log = warehouse.with_name("demo-meltano.log")
-    cekat = CekatData(n_messages=2000, seed=0)
+    cekat = CekatData(n_messages=2000, n_conversations=40, seed=0)
     convotic = ConvoticData(n_conversations=20, messages_per_conversation=150, seed=0)
     served = {
         "cekat_messages": len(cekat.messages),
+        "cekat_conversations": len(cekat.directory.conversations.rows()),
+        "cekat_contacts": len(cekat.directory.contacts()),
+        "cekat_agents": len(cekat.directory.agents()),
+        "cekat_inboxes": len(cekat.directory.inboxes()),
         "convotic_messages": len(convotic.keys()),
+        "convotic_contacts": len(contact_rows(convotic)),
         "quarantined_records": 0,
     }
     server = ImitationServer(cekat=cekat, convotic=convotic).start()

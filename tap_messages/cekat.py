@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import time
 import typing as t
 from functools import cached_property
 
@@ -12,12 +11,9 @@ from typing_extensions import override
 
 from tap_messages.cekat_increments import Scope, duration, rows_in_scope
 from tap_messages.cekat_pages import Page, page_of
-from tap_messages.cekat_walk import PageWalk, Report
-from tap_messages.client import VendorStream
-from tap_messages.errors import cekat_refusal
-from tap_messages.read_ahead import ReadAhead
-from tap_messages.retries import backoff_wait
+from tap_messages.cekat_walk import Report
 from tap_messages.timestamps import to_utc_or_none, zone
+from tap_messages.vendors import CekatStream
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -28,7 +24,7 @@ Row = dict[str, t.Any]
 LOOKBACK = "P1D"
 
 
-class CekatMessagesStream(VendorStream):
+class CekatMessagesStream(CekatStream):
     """Messages of the New Open API; incremental on `updated_at`, which moves on status changes.
 
     The served order is not documented, so the stream is unsorted: its bookmark is committed at the
@@ -42,17 +38,6 @@ class CekatMessagesStream(VendorStream):
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = "updated_at"
     is_sorted = False
-    vendor = "Cekat"
-    settings_prefix = "cekat"
-
-    @override
-    def auth_headers(self) -> dict[str, str]:
-        key = self.settings.get("api_key") or ""
-        return {"Authorization": f"Bearer {key}", "api_key": key}
-
-    @override
-    def refusal(self, payload: t.Any) -> Exception | None:
-        return cekat_refusal(payload, self.path)
 
     @cached_property
     @override
@@ -93,31 +78,14 @@ class CekatMessagesStream(VendorStream):
         served.rows = [self.normalised(row) for row in served.rows]
         return served
 
-    def _walk(self, context: Context | None, report: Report) -> PageWalk:
-        max_wait = float(self.config.get("max_retry_wait", 300))
-        return PageWalk(
-            read=functools.partial(self.page, context=context),
-            most=int(self.settings.get("page_size") or 100),
-            ahead=ReadAhead(self.max_concurrency),
-            pause=lambda attempt: time.sleep(backoff_wait(attempt + 1, max_wait)),
-            report=report,
-        )
-
     @override
     def read_partition(self, context: Context | None) -> t.Iterable[Row]:
         lookback = duration(self.settings.get("lookback") or LOOKBACK)
         scope = Scope.since(self.get_starting_timestamp(context), lookback)
         report = Report()
-        yield from rows_in_scope(lambda: self._walk(context, report), scope, self.logger)
-        self._account(context, report)
-
-    def _account(self, context: Context | None, report: Report) -> None:
-        """Add the partition's figures to the stream's; hold its bookmark where rows were missed."""
-        self.reread += report.reread
-        for shortfall in report.shortfalls:
-            where = f" ({context})" if context else ""
-            self.logger.warning("cekat_messages%s: %s", where, shortfall)
-            self.shortfalls.append(shortfall)
+        read = functools.partial(self.page, context=context)
+        yield from rows_in_scope(lambda: self.page_walk(read, report), scope, self.logger)
+        self.account(context, report)
         if report.shortfalls:
             # The bookmark stays where it was, so that the next run reads these rows again.
             self.get_context_state(context).pop("progress_markers", None)

@@ -193,7 +193,12 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit."""
+        """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit.
+
+        None without the vendor's key: `--test` syncs even the streams deselected for lack of it.
+        """
+        if not self.settings.get("api_key"):
+            return
         rows = iter(self.read_partition(context))
         limit = self.ABORT_AT_RECORD_COUNT
         try:
@@ -210,7 +215,7 @@ class VendorStream(RESTStream[t.Any]):
         """After the last partition: close the connections; say what was read and what was not."""
         self.requests_session.close()
         self.logger.info(
-            "%s: %d messages emitted (%d quarantined), %d requests, %d %s re-read, shortfalls: %s",
+            "%s: %d records emitted (%d quarantined), %d requests, %d %s re-read, shortfalls: %s",
             self.name,
             self.emitted,
             self.quarantined,

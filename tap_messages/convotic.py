@@ -9,12 +9,12 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_messages.client import VendorStream
 from tap_messages.convotic_windows import Answer, Habits, WalkTooLong, WindowWalk
 from tap_messages.errors import TapMessagesError, VendorAPIError, objects_under
 from tap_messages.partition_state import IndexedStateManager
 from tap_messages.read_ahead import ReadAhead
 from tap_messages.timestamps import UTC, parse, to_utc_or_none
+from tap_messages.vendors import ConvoticStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -39,7 +39,7 @@ def iso_param(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
-class ConvoticMessagesStream(VendorStream):
+class ConvoticMessagesStream(ConvoticStream):
     """Messages of the conversations in `convotic.conversation_ids` (the API cannot list them).
 
     Each conversation is walked in time order up to the instant the run started (see
@@ -53,8 +53,6 @@ class ConvoticMessagesStream(VendorStream):
     primary_keys: t.ClassVar[list[str]] = ["conversationId", "id"]
     replication_key = "timestamp"
     is_sorted = True
-    vendor = "Convotic"
-    settings_prefix = "convotic"
     reread_what = "windows"
 
     @override
@@ -65,10 +63,6 @@ class ConvoticMessagesStream(VendorStream):
         self.not_found: list[str] = []
         self.read_ahead: ReadAhead[str, list[Message]] = ReadAhead(self.max_concurrency)
         self._indexed_state: IndexedStateManager | None = None
-
-    @override
-    def auth_headers(self) -> dict[str, str]:
-        return {"X-API-Key": self.settings.get("api_key") or ""}
 
     @property
     @override

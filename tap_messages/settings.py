@@ -19,24 +19,25 @@ SETTINGS = th.PropertiesList(
                 th.StringType,
                 secret=True,
                 description="Cekat API key (Settings > API Keys). Without it "
-                "cekat_messages is skipped.",
+                "every Cekat stream is skipped.",
             ),
             th.Property(
                 "base_url",
                 th.StringType,
                 default="https://api.cekat.ai",
-                description="Cekat API root (the tap calls {base_url}/api/messages).",
+                description="Cekat API root (the tap calls {base_url}/api/messages, "
+                "/api/conversations, /api/contacts, /api/agents and /api/inboxes).",
             ),
             th.Property(
                 "page_size",
                 th.IntegerType(minimum=1, maximum=1000),
                 default=100,
-                description="Rows per page requested from /api/messages.",
+                description="Rows per page requested from each Cekat endpoint.",
             ),
             th.Property(
                 "inbox_ids",
                 th.ArrayType(th.StringType),
-                description="Only messages of these inboxes.",
+                description="Only messages and conversations of these inboxes.",
             ),
             th.Property(
                 "conversation_ids",
@@ -72,13 +73,14 @@ SETTINGS = th.PropertiesList(
                 th.StringType,
                 secret=True,
                 description="Convotic API key (X-API-Key). Without it "
-                "convotic_messages is skipped.",
+                "convotic_messages and convotic_contacts are skipped.",
             ),
             th.Property(
                 "base_url",
                 th.StringType,
                 default="https://api.convotic.com",
-                description="Convotic API root (the tap calls {base_url}/v1/messages).",
+                description="Convotic API root (the tap calls {base_url}/v1/messages and "
+                "/v1/contacts).",
             ),
             th.Property(
                 "conversation_ids",
@@ -103,7 +105,7 @@ SETTINGS = th.PropertiesList(
             th.Property(
                 "platform",
                 th.StringType,
-                description="Only messages of this platform (e.g. whatsapp).",
+                description="Only messages and contacts of this platform (e.g. whatsapp).",
             ),
         ),
         description="Convotic source.",

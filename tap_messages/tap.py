@@ -12,8 +12,11 @@ from typing_extensions import override
 
 from tap_messages import config_files, input_files, redaction
 from tap_messages.cekat import CekatMessagesStream
+from tap_messages.cekat_conversations import CekatConversationsStream
+from tap_messages.cekat_lists import CekatAgentsStream, CekatContactsStream, CekatInboxesStream
 from tap_messages.client import VendorStream
 from tap_messages.convotic import ConvoticMessagesStream
+from tap_messages.convotic_contacts import ConvoticContactsStream
 from tap_messages.errors import TapMessagesError
 from tap_messages.quarantine import QuarantineStream
 from tap_messages.rate_limits import RatePacer
@@ -93,7 +96,16 @@ class TapMessages(Tap):
 
     @override
     def discover_streams(self) -> list[Stream]:
-        return [CekatMessagesStream(self), ConvoticMessagesStream(self), QuarantineStream(self)]
+        return [
+            CekatMessagesStream(self),
+            ConvoticMessagesStream(self),
+            CekatConversationsStream(self),
+            CekatContactsStream(self),
+            CekatAgentsStream(self),
+            CekatInboxesStream(self),
+            ConvoticContactsStream(self),
+            QuarantineStream(self),
+        ]
 
     @classmethod
     @override

@@ -49,3 +49,21 @@ def zone(name: str) -> ZoneInfo:
     except (ValueError, KeyError, OSError) as exc:
         msg = f"cekat.timezone: {name!r} is not an IANA time zone (for example 'Asia/Jakarta')."
         raise ValueError(msg) from exc
+
+
+def normalised(
+    row: dict[str, t.Any], fields: t.Iterable[str], naive_zone: dt.tzinfo = UTC
+) -> dict[str, t.Any]:
+    """The row with the named times (dotted names reach into objects) in the tap's UTC format.
+
+    Vendors mix naive, millisecond and offset forms across endpoints; a value that is not a
+    timestamp stays as sent, for validation to report.
+    """
+    for name in fields:
+        *parents, leaf = name.split(".")
+        holder: t.Any = row
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and (utc := to_utc_or_none(holder.get(leaf), naive_zone)):
+            holder[leaf] = utc
+    return row

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import typing as t
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -74,6 +75,24 @@ def tap_cli(*args: str, cwd: Path | None = None) -> t.Any:
     return json.loads(done.stdout)
 
 
+MESSAGE_STREAMS = ("cekat_messages", "convotic_messages", "quarantined_records")
+
+
+@cache
+def _discovered() -> str:
+    return json.dumps(tap_cli("--discover"))
+
+
+def selecting(streams: t.Iterable[str]) -> dict[str, t.Any]:
+    """The discovered catalog with only `streams` selected."""
+    wanted, catalog = set(streams), json.loads(_discovered())
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if not entry["breadcrumb"]:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] in wanted
+    return t.cast("dict[str, t.Any]", catalog)
+
+
 def secrets_of(config: dict[str, t.Any]) -> set[str]:
     """The API keys in a config (the ones no output may contain), wherever they are nested."""
 
@@ -102,8 +121,14 @@ def run_tap(
     catalog: dict[str, t.Any] | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    streams: t.Iterable[str] | None = None,
 ) -> TapRun:
-    """Run `python -m tap_messages.tap` with the given config, state and catalog files."""
+    """Run `python -m tap_messages.tap` with the given config, state and catalog files.
+
+    With `streams` (and no catalog), only those streams are selected.
+    """
+    if streams is not None and catalog is None:
+        catalog = selecting(streams)
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "tap_messages.tap", *args]
         for flag, content in (("--config", config), ("--state", state), ("--catalog", catalog)):
@@ -125,13 +150,21 @@ def run_tap(
     return TapRun(done.returncode, done.stdout, done.stderr, messages)
 
 
+def run_messages(
+    config: dict[str, t.Any], state: dict[str, t.Any] | None = None, *args: str, **kwargs: t.Any
+) -> TapRun:
+    """`run_tap` with only the message streams selected: for tests of their own guarantees."""
+    return run_tap(config, state, *args, streams=MESSAGE_STREAMS, **kwargs)
+
+
 def kill_after(
     config: dict[str, t.Any], state: dict[str, t.Any] | None, records: int
 ) -> list[dict[str, t.Any]]:
-    """Run the tap, SIGKILL it once `records` RECORDs are out; return the messages it wrote."""
+    """Run the message streams, SIGKILL once `records` RECORDs are out; return what was written."""
+    catalog = selecting(MESSAGE_STREAMS)
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "tap_messages.tap"]
-        for name, content in (("config", config), ("state", state)):
+        for name, content in (("config", config), ("state", state), ("catalog", catalog)):
             if content is not None:
                 (Path(tmp) / name).write_text(json.dumps(content))
                 command += [f"--{name}", str(Path(tmp) / name)]

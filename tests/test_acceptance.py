@@ -11,7 +11,7 @@ import pytest
 
 from imitations import CekatData, ConvoticData
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import TapRun, run_tap, tap_cli
+from tests.singer_run import TapRun, run_messages, tap_cli
 
 ROOT = Path(__file__).parents[1]
 CHECK_TAP = ROOT / ".venv-singer-tools" / "bin" / "singer-check-tap"
@@ -86,7 +86,7 @@ def test_spec_and_discovery(tmp_path):
 
 def test_basic_read_conforms_to_schema_and_singer_spec(source):
     stream, config = source
-    run = run_tap(config)
+    run = run_messages(config)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.records(stream)
     assert run.assert_records_match_schemas() >= len(run.records(stream))
@@ -97,17 +97,17 @@ def test_basic_read_conforms_to_schema_and_singer_spec(source):
 
 def test_full_refresh_reads_are_consistent(source):
     stream, config = source
-    first, second = run_tap(config), run_tap(config)
+    first, second = run_messages(config), run_messages(config)
     as_set = lambda run: {json.dumps(r, sort_keys=True) for r in run.records(stream)}  # noqa: E731
     assert as_set(first) <= as_set(second)
 
 
 def test_incremental_reads_start_at_their_checkpoints(source):
     stream, config = source
-    first = run_tap(config)
+    first = run_messages(config)
     states = first.states()
     assert len(states) >= 3, "checkpoints along the way, not only at the end"
-    second = run_tap(config, first.final_state)
+    second = run_messages(config, first.final_state)
     assert_at_or_after(second, stream, first.final_state)
     every = {key_of(stream, r) for r in first.records(stream)}
     records_before = 0
@@ -119,7 +119,7 @@ def test_incremental_reads_start_at_their_checkpoints(source):
             records_before += 1
         if message["type"] != "STATE" or index == len(messages) - 1:
             continue
-        replay = run_tap(config, message["value"])
+        replay = run_messages(config, message["value"])
         assert replay.returncode == 0
         assert_at_or_after(replay, stream, message["value"])
         assert seen_before | {key_of(stream, r) for r in replay.records(stream)} >= every
@@ -142,7 +142,7 @@ def test_far_future_state_reads_nothing(source):
                 for cid in config["convotic"]["conversation_ids"]
             ]
         }
-    run = run_tap(config, state)
+    run = run_messages(config, state)
     assert run.returncode == 0, run.stderr[-2000:]
     assert not run.records(stream)
     assert run.states()

@@ -10,7 +10,7 @@ import pytest
 from imitations import CekatData
 from tap_messages.timestamps import format_utc
 from tests.conftest import CEKAT_KEY, cekat_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_messages
 
 if t.TYPE_CHECKING:
     from imitations import ImitationServer
@@ -42,7 +42,7 @@ def at_most(rows: int, page_size: int = 100) -> int:
 def test_full_sync_emits_every_message_in_either_served_order(serve, order, order_by):
     data = CekatData(n_messages=3000, seed=2, order=order, order_by=order_by)
     server = serve(cekat=data)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr
     assert {r["id"] for r in run.records(STREAM)} == data.ids()
     assert run.assert_records_match_schemas() >= 3000
@@ -61,12 +61,12 @@ def test_full_sync_emits_every_message_in_either_served_order(serve, order, orde
 def test_naive_times_are_read_in_the_configured_zone(serve):
     data = CekatData(n_messages=5, seed=3)
     server = serve(cekat=data)
-    run = run_tap(cekat_config(server, timezone="Asia/Jakarta"))
+    run = run_messages(cekat_config(server, timezone="Asia/Jakarta"))
     sent = {m["id"]: m for m in data.messages}
     for record in run.records(STREAM):
         naive = sent[record["id"]]["created_at"]
         assert record["created_at"] == format_utc(data.utc_of(naive))
-    shifted = run_tap(cekat_config(server, timezone="UTC")).records(STREAM)
+    shifted = run_messages(cekat_config(server, timezone="UTC")).records(STREAM)
     assert shifted[0]["created_at"] != run.records(STREAM)[0]["created_at"]
 
 
@@ -74,7 +74,7 @@ def test_naive_times_are_read_in_the_configured_zone(serve):
 def test_wrong_total_page_neither_cuts_nor_loops(serve, skew):
     data = CekatData(n_messages=1050, seed=4, total_page_skew=skew)
     server = serve(cekat=data)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert {r["id"] for r in run.records(STREAM)} == data.ids()
     pages = pages_requested(server)
     assert len(set(pages)) == len(pages)
@@ -84,7 +84,7 @@ def test_wrong_total_page_neither_cuts_nor_loops(serve, skew):
 def test_server_that_caps_limit_below_page_size_loses_nothing(serve):
     data = CekatData(n_messages=730, seed=5, max_limit=50)
     server = serve(cekat=data)
-    run = run_tap(cekat_config(server, page_size=200))
+    run = run_messages(cekat_config(server, page_size=200))
     assert {r["id"] for r in run.records(STREAM)} == data.ids()
 
 
@@ -99,13 +99,13 @@ def test_messages_inserted_mid_run_shift_pages_without_loss(serve, order):
             inserted.extend(m["id"] for m in data.add_messages(7))
 
     server = serve(cekat=data, after_request=insert_some)
-    first = run_tap(cekat_config(server))
+    first = run_messages(cekat_config(server))
     server.after_request = None
     assert first.returncode == 0, first.stderr
     assert len(inserted) >= 7 * 20, "rows were inserted on every page of the first run"
     emitted = {r["id"] for r in first.records(STREAM)}
     assert before <= emitted, f"{len(before - emitted)} messages present at the start went missing"
-    second = run_tap(cekat_config(server), first.final_state)
+    second = run_messages(cekat_config(server), first.final_state)
     assert data.ids() <= emitted | {r["id"] for r in second.records(STREAM)}
 
 
@@ -124,10 +124,10 @@ def test_a_run_without_news_reads_a_few_pages_and_emits_only_the_bookmark_instan
     data = CekatData(n_messages=3000, seed=7, order=order, order_by=order_by)
     server = serve(cekat=data)
     config = cekat_config(server, lookback="PT0S")
-    first = run_tap(config)
+    first = run_messages(config)
     full = len(server.requests)
     server.requests.clear()
-    second = run_tap(config, first.final_state)
+    second = run_messages(config, first.final_state)
     assert second.returncode == 0, second.stderr
     bookmark = first.bookmark(STREAM)["replication_key_value"]
     assert {r["updated_at"] for r in second.records(STREAM)} <= {bookmark}
@@ -140,11 +140,11 @@ def test_a_run_without_news_reads_a_few_pages_and_emits_only_the_bookmark_instan
 def test_new_and_updated_messages_arrive_in_the_next_run(serve, order):
     data = CekatData(n_messages=500, seed=9, order=order, order_by="updated_at")
     server = serve(cekat=data)
-    first = run_tap(cekat_config(server))
+    first = run_messages(cekat_config(server))
     old_ids = sorted(data.ids())[:5]
     data.update_status(old_ids, "read")
     new_ids = {m["id"] for m in data.add_messages(30)}
-    second = run_tap(cekat_config(server), first.final_state)
+    second = run_messages(cekat_config(server), first.final_state)
     emitted = {r["id"]: r for r in second.records(STREAM)}
     assert new_ids | set(old_ids) <= set(emitted)
     assert all(emitted[i]["status"] == "read" for i in old_ids)
@@ -157,7 +157,7 @@ def test_filters_are_sent_and_keep_a_bookmark_each(serve):
     in_inbox = {m["conversation_id"] for m in data.messages if m["inbox"]["id"] == inbox}
     elsewhere = {m["conversation_id"] for m in data.messages} - in_inbox
     conversations = [sorted(in_inbox)[0], sorted(elsewhere)[0]]
-    run = run_tap(cekat_config(server, inbox_ids=[inbox], conversation_ids=conversations))
+    run = run_messages(cekat_config(server, inbox_ids=[inbox], conversation_ids=conversations))
     expected = {
         m["id"]
         for m in data.messages
@@ -178,7 +178,7 @@ def test_filters_are_sent_and_keep_a_bookmark_each(serve):
 def test_key_goes_in_both_documented_headers(serve, required):
     data = CekatData(n_messages=50, seed=11, auth_header=required)
     server = serve(cekat=data)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr
     assert len(run.records(STREAM)) == 50
     headers = server.requests[0].headers
@@ -190,7 +190,7 @@ def test_key_goes_in_both_documented_headers(serve, required):
 def test_rejected_key_fails_loudly_without_leaking_it(serve):
     server = serve(cekat=CekatData(n_messages=10, seed=12))
     wrong = "wrong-secret-key-aaaaaaaaaaaaaaaa"
-    run = run_tap({"cekat": {"api_key": wrong, "base_url": server.base_url}})
+    run = run_messages({"cekat": {"api_key": wrong, "base_url": server.base_url}})
     assert run.returncode != 0
     assert "Cekat rejected the API key (HTTP 401: Not authenticated)" in run.stderr
     assert "cekat.api_key" in run.stderr

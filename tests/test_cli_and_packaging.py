@@ -17,7 +17,14 @@ from tests.singer_run import run_tap, tap_cli
 
 ROOT = Path(__file__).parents[1]
 UV = ROOT / ".venv-meltano" / "bin" / "uv"  # Meltano's own installer, set up by `make setup`
-STREAMS = {"cekat_messages", "convotic_messages", "quarantined_records"}
+NEW_STREAMS = {
+    "cekat_conversations",
+    "cekat_contacts",
+    "cekat_agents",
+    "cekat_inboxes",
+    "convotic_contacts",
+}
+STREAMS = {"cekat_messages", "convotic_messages", "quarantined_records", *NEW_STREAMS}
 
 
 @pytest.mark.slow
@@ -59,6 +66,12 @@ def test_discovery_needs_no_credentials_and_declares_keys(tmp_path):
     assert streams["cekat_messages"]["key_properties"] == ["id"]
     assert streams["convotic_messages"]["key_properties"] == ["conversationId", "id"]
     assert streams["convotic_messages"]["replication_key"] == "timestamp"
+    for name in NEW_STREAMS:  # full table: no change time is documented for them
+        assert streams[name]["key_properties"] == ["id"]
+        assert not streams[name].get("replication_key")
+        assert streams[name]["schema"]["properties"]["id"]["type"] == "string"
+        top = next(m["metadata"] for m in streams[name]["metadata"] if not m["breadcrumb"])
+        assert top["selected-by-default"] is True
 
 
 def test_about_marks_both_keys_secret():

@@ -11,7 +11,7 @@ from imitations import CekatData, ConvoticData
 from imitations.faults import RateLimiter
 from tap_messages.read_ahead import ReadAhead
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_messages
 
 PIECES = {f"piece{n}": [f"piece{n}-item{i}" for i in range(6)] for n in range(5)}
 
@@ -92,7 +92,9 @@ def test_a_piece_holds_at_most_depth_items_the_taker_has_not_taken():
 def test_a_slow_api_is_read_up_to_max_concurrency_at_once_and_every_message_arrives(serve, width):
     data = ConvoticData(n_conversations=12, messages_per_conversation=150, seed=90)
     server = serve(convotic=data, latency_s=0.02)
-    run = run_tap({**convotic_config(server, data.conversation_ids()), "max_concurrency": width})
+    run = run_messages(
+        {**convotic_config(server, data.conversation_ids()), "max_concurrency": width}
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     records = run.records("convotic_messages")
     assert {(r["conversationId"], r["id"]) for r in records} == data.keys()
@@ -109,7 +111,7 @@ def test_each_conversation_bookmark_is_its_newest_record_when_read_ahead(serve):
     server = serve(convotic=data, latency_s=0.005)
     listed = [*ids[:20], "conv_missing", *ids[20:]]
     config = {**convotic_config(server, listed), "max_concurrency": 4}
-    run = run_tap(config)
+    run = run_messages(config)
     assert run.returncode == 0, run.stderr[-2000:]
     run.assert_records_match_schemas()
     newest: dict[str, str] = {}
@@ -128,7 +130,7 @@ def test_each_conversation_bookmark_is_its_newest_record_when_read_ahead(serve):
 def test_cekat_pages_are_read_ahead_in_a_full_walk_and_every_message_arrives(serve, order):
     data = CekatData(n_messages=3000, seed=92, order=order)
     server = serve(cekat=data, latency_s=0.005)
-    run = run_tap({**cekat_config(server), "max_concurrency": 4})
+    run = run_messages({**cekat_config(server), "max_concurrency": 4})
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == data.ids()
     pages = [(r.params["page"][0], r.params["limit"][0]) for r in server.requests]
@@ -144,7 +146,7 @@ def test_the_shared_rate_limit_holds_with_every_thread_at_work(serve):
         "rate_limit_window": 1,
         "max_concurrency": 8,
     }
-    run = run_tap(config)
+    run = run_messages(config)
     assert run.returncode == 0, run.stderr[-2000:]
     assert [r.status for r in server.requests].count(429) == 0
     assert {(r["conversationId"], r["id"]) for r in run.records("convotic_messages")} == data.keys()

@@ -9,7 +9,7 @@ import pytest
 from imitations import ConvoticData
 from imitations.faults import error_response
 from tests.conftest import CONVOTIC_KEY, convotic_config
-from tests.singer_run import kill_after, run_tap
+from tests.singer_run import kill_after, run_messages
 
 STREAM = "convotic_messages"
 
@@ -28,7 +28,7 @@ def test_full_sync_of_100_conversations_emits_every_message(serve, truncate):
         n_conversations=100, messages_per_conversation=230, seed=40, truncate=truncate, max_burst=60
     )
     server = serve(convotic=data)
-    run = run_tap(convotic_config(server, data.conversation_ids()))
+    run = run_messages(convotic_config(server, data.conversation_ids()))
     assert run.returncode == 0, run.stderr
     assert keys_of(run) == data.keys()
     run.assert_records_match_schemas()
@@ -48,7 +48,7 @@ def test_full_sync_of_100_conversations_emits_every_message(serve, truncate):
 def test_ids_repeating_across_conversations_stay_distinct(serve):
     data = ConvoticData(n_conversations=3, messages_per_conversation=5, seed=41)
     server = serve(convotic=data)
-    run = run_tap(convotic_config(server, data.conversation_ids()))
+    run = run_messages(convotic_config(server, data.conversation_ids()))
     ids = [r["id"] for r in run.records(STREAM)]
     assert len(set(ids)) < len(ids), "the imitation reuses msg_001.. per conversation"
     assert len(keys_of(run)) == 15
@@ -58,9 +58,9 @@ def test_incremental_run_costs_one_request_per_conversation(serve):
     data = ConvoticData(n_conversations=30, messages_per_conversation=150, seed=42, max_burst=5)
     server = serve(convotic=data)
     ids = data.conversation_ids()
-    first = run_tap(convotic_config(server, ids))
+    first = run_messages(convotic_config(server, ids))
     server.requests.clear()
-    second = run_tap(convotic_config(server, ids), first.final_state)
+    second = run_messages(convotic_config(server, ids), first.final_state)
     assert len(server.requests) == 30
     marks = {
         p["context"]["conversationId"]: p["replication_key_value"]
@@ -68,7 +68,7 @@ def test_incremental_run_costs_one_request_per_conversation(serve):
     }
     assert all(r["timestamp"] == marks[r["conversationId"]] for r in second.records(STREAM))
     added = {(c, m["id"]) for c in ids[:10] for m in data.add_messages(c, 120)}
-    third = run_tap(convotic_config(server, ids), second.final_state)
+    third = run_messages(convotic_config(server, ids), second.final_state)
     assert added <= keys_of(third)
 
 
@@ -77,10 +77,10 @@ def test_messages_arriving_during_a_run_come_in_the_next(serve):
     ids = data.conversation_ids()
     server = serve(convotic=data)
     server.after_request = lambda request: data.add_messages(ids[len(server.requests) % 10], 3)
-    first = run_tap(convotic_config(server, ids))
+    first = run_messages(convotic_config(server, ids))
     server.after_request = None
     assert first.returncode == 0
-    second = run_tap(convotic_config(server, ids), first.final_state)
+    second = run_messages(convotic_config(server, ids), first.final_state)
     assert keys_of(first) | keys_of(second) == data.keys()
 
 
@@ -88,8 +88,8 @@ def test_removed_conversation_keeps_its_bookmark_and_a_new_one_starts_at_start_d
     data = ConvoticData(n_conversations=3, messages_per_conversation=40, seed=44)
     a, b, c = data.conversation_ids()
     server = serve(convotic=data)
-    first = run_tap(convotic_config(server, [a, b]))
-    second = run_tap(
+    first = run_messages(convotic_config(server, [a, b]))
+    second = run_messages(
         {**convotic_config(server, [b, c]), "start_date": "2000-01-01T00:00:00Z"}, first.final_state
     )
     kept = {p["context"]["conversationId"] for p in second.bookmark(STREAM)["partitions"]}
@@ -100,7 +100,7 @@ def test_removed_conversation_keeps_its_bookmark_and_a_new_one_starts_at_start_d
 def test_unknown_conversation_is_skipped_with_a_warning_and_counted(serve):
     data = ConvoticData(n_conversations=3, messages_per_conversation=20, seed=45)
     server = serve(convotic=data)
-    run = run_tap(convotic_config(server, [*data.conversation_ids(), "conv_gone"]))
+    run = run_messages(convotic_config(server, [*data.conversation_ids(), "conv_gone"]))
     assert run.returncode == 0, run.stderr
     assert keys_of(run) == data.keys()
     assert "Skipping Convotic conversation conv_gone: not found (404)" in run.stderr
@@ -126,7 +126,7 @@ def test_unknown_conversation_is_skipped_with_a_warning_and_counted(serve):
 def test_bad_request_and_bad_key_are_fatal_and_clear(serve, status, message, expected):
     data = ConvoticData(n_conversations=2, messages_per_conversation=5, seed=46)
     server = serve(convotic=data, fault=lambda request: error_response("convotic", status, message))
-    run = run_tap(convotic_config(server, data.conversation_ids()))
+    run = run_messages(convotic_config(server, data.conversation_ids()))
     assert run.returncode == 1
     last_line = run.stderr.strip().splitlines()[-1]
     assert expected in last_line
@@ -138,7 +138,7 @@ def test_burst_beyond_the_limit_is_reported_not_silent(serve):
     data = ConvoticData(conversations={"conv_a": 10}, seed=47)
     data.add_messages("conv_a", 130, spacing_s=0)
     server = serve(convotic=data)
-    run = run_tap(convotic_config(server, ["conv_a"]))
+    run = run_messages(convotic_config(server, ["conv_a"]))
     assert len(keys_of(run)) == 110
     assert "130 messages share the instant" in run.stderr
     assert "up to 30 messages at that instant may be missing" in run.stderr
@@ -158,7 +158,7 @@ def test_killed_runs_resume_from_their_last_state_without_loss(serve):
         }
         states = [m["value"] for m in messages if m["type"] == "STATE"]
         state = states[-1] if states else state
-    final = run_tap(config, state)
+    final = run_messages(config, state)
     assert final.returncode == 0
     assert emitted | keys_of(final) == data.keys()
     assert len(keys_of(final)) < len(data.keys()), "the resumed run did not start over"
@@ -168,7 +168,7 @@ def test_platform_filter_is_sent_and_applied(serve):
     data = ConvoticData(n_conversations=8, messages_per_conversation=10, seed=49)
     server = serve(convotic=data)
     platform = data.messages_of(data.conversation_ids()[0])[0]["platform"]
-    run = run_tap(convotic_config(server, data.conversation_ids(), platform=platform))
+    run = run_messages(convotic_config(server, data.conversation_ids(), platform=platform))
     assert {r.params["platform"][0] for r in server.requests} == {platform}
     assert run.records(STREAM)
     assert {r["platform"] for r in run.records(STREAM)} == {platform}
@@ -180,7 +180,7 @@ def test_shards_split_conversations_so_each_is_read_exactly_once(serve):
     ids = data.conversation_ids()
     seen: list[str] = []
     for index in range(3):
-        run = run_tap(convotic_config(server, ids, shard_count=3, shard_index=index))
+        run = run_messages(convotic_config(server, ids, shard_count=3, shard_index=index))
         assert run.returncode == 0, run.stderr[-1500:]
         conversations = {r["conversationId"] for r in run.records(STREAM)}
         assert conversations, "each shard has work"
@@ -192,6 +192,6 @@ def test_shards_split_conversations_so_each_is_read_exactly_once(serve):
 
 def test_shard_index_must_be_below_shard_count(serve):
     server = serve(convotic=ConvoticData(n_conversations=1, messages_per_conversation=1, seed=52))
-    run = run_tap(convotic_config(server, ["conv_0001"], shard_count=2, shard_index=2))
+    run = run_messages(convotic_config(server, ["conv_0001"], shard_count=2, shard_index=2))
     assert run.returncode == 1
     assert "convotic.shard_index 2 must be below convotic.shard_count 2" in run.stderr

@@ -9,7 +9,7 @@ import pytest
 from imitations import CekatData, ConvoticData
 from imitations.faults import RateLimiter
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import kill_after, run_tap
+from tests.singer_run import kill_after, run_messages
 
 KILLS = 14
 
@@ -47,7 +47,7 @@ def test_union_of_killed_and_resumed_runs_holds_every_message(serve, order, orde
         "max_concurrency": 4,
     }
     expected = {("cekat", i) for i in cekat.ids()} | convotic.keys()
-    whole = run_tap(config)
+    whole = run_messages(config)
     assert keys(whole.messages) == expected
     rng = random.Random(70)
     state, emitted = None, set()
@@ -55,7 +55,7 @@ def test_union_of_killed_and_resumed_runs_holds_every_message(serve, order, orde
         messages = kill_after(config, state, rng.randint(1, 5400))
         emitted |= keys(messages)
         state = next((m["value"] for m in reversed(messages) if m["type"] == "STATE"), state)
-    final = run_tap(config, state)
+    final = run_messages(config, state)
     assert final.returncode == 0, final.stderr[-2000:]
     assert emitted | keys(final.messages) == expected
     resumed = {k for k in keys(final.messages) if k[0] != "cekat"}

@@ -16,7 +16,7 @@ import pytest
 from imitations import CekatData, ConvoticData
 from imitations.base import Response, dumps
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_messages
 
 CEKAT, CONVOTIC = "cekat_messages", "convotic_messages"
 ORDERS = [
@@ -43,7 +43,7 @@ def test_older_messages_whose_status_changed_inside_the_lookback_arrive_in_the_n
 ):
     data = CekatData(n_messages=3000, seed=100, order=order, order_by=order_by)
     server = serve(cekat=data)
-    first = run_tap(cekat_config(server))
+    first = run_messages(cekat_config(server))
     full = len(server.requests)
     newest = max(data.utc_of(m["created_at"]) for m in data.messages)
     recent = [
@@ -54,7 +54,7 @@ def test_older_messages_whose_status_changed_inside_the_lookback_arrive_in_the_n
     changed = random.Random(100).sample(recent[:-200], 20)  # older than the last two pages
     data.update_status(changed, "read")
     server.requests.clear()
-    second = run_tap(cekat_config(server), first.final_state)
+    second = run_messages(cekat_config(server), first.final_state)
     assert second.returncode == 0, second.stderr[-2000:]
     emitted = {r["id"]: r for r in second.records(CEKAT)}
     assert set(changed) <= set(emitted), f"{len(set(changed) - set(emitted))} of 20 missing"
@@ -77,7 +77,7 @@ def test_messages_deleted_while_the_walk_pages_leave_every_survivor_emitted(serv
             data.delete(doomed)
 
     server = serve(cekat=data, after_request=delete_some)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr[-2000:]
     survivors = before - deleted
     assert len(deleted) >= 40
@@ -102,7 +102,7 @@ def test_one_transient_empty_page_that_the_totals_contradict_is_asked_again(serv
         return empty_page_of(data, request) if count == 3 else None
 
     server = serve(cekat=data, fault=once_empty)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr[-2000:]
     assert ids(run) == data.ids(), f"{len(ids(run))} of 2400"
     assert "shortfalls: none" in completeness(run, CEKAT)
@@ -126,37 +126,37 @@ def shortfall_warned(run) -> bool:
 def test_a_page_that_stays_empty_is_named_and_the_bookmark_is_not_advanced(serve):
     data = CekatData(n_messages=2400, seed=103)
     server = serve(cekat=data, fault=hole_at(data, 1000, 1100))
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr[-2000:]
     assert shortfall_warned(run)
     assert "shortfalls: none" not in completeness(run, CEKAT)
     assert len(ids(run)) >= 2400 - 100, "the walk went on to the rows promised after the hole"
     assert "replication_key_value" not in run.final_state["bookmarks"][CEKAT]
     server.fault = None
-    again = run_tap(cekat_config(server), run.final_state)
+    again = run_messages(cekat_config(server), run.final_state)
     assert ids(again) == data.ids(), "the next run reads everything again"
 
 
 def test_an_increment_with_a_page_that_stays_empty_keeps_the_old_bookmark(serve):
     data = CekatData(n_messages=2400, seed=110, order="newest_first")
     server = serve(cekat=data)
-    first = run_tap(cekat_config(server))
+    first = run_messages(cekat_config(server))
     data.add_messages(300)
     server.fault = hole_at(data, 100, 200)
-    run = run_tap(cekat_config(server, lookback="PT0S"), first.final_state)
+    run = run_messages(cekat_config(server, lookback="PT0S"), first.final_state)
     assert run.returncode == 0, run.stderr[-2000:]
     assert shortfall_warned(run)
     held = run.final_state["bookmarks"][CEKAT]["replication_key_value"]
     assert held == first.bookmark(CEKAT)["replication_key_value"]
     server.fault = None
-    again = run_tap(cekat_config(server, lookback="PT0S"), run.final_state)
+    again = run_messages(cekat_config(server, lookback="PT0S"), run.final_state)
     assert {m["id"] for m in data.messages[-300:]} <= ids(again) | ids(run)
 
 
 def test_data_null_at_the_end_of_the_list_is_an_empty_page(serve):
     data = CekatData(n_messages=300, seed=104, null_when_empty=True)
     server = serve(cekat=data)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr[-2000:]
     assert ids(run) == data.ids()
 
@@ -178,7 +178,7 @@ def test_success_false_says_the_vendors_words_and_is_retried_when_transient(serv
         return success_false("Service temporarily unavailable") if count % 3 == 0 else None
 
     server = serve(cekat=data, fault=flaky)
-    run = run_tap(cekat_config(server))
+    run = run_messages(cekat_config(server))
     assert run.returncode == 0, run.stderr[-2000:]
     assert ids(run) == data.ids()
     assert (
@@ -186,7 +186,7 @@ def test_success_false_says_the_vendors_words_and_is_retried_when_transient(serv
         in run.stderr
     )
     server.fault = lambda request: success_false("Inbox access revoked for this key", 403)
-    refused = run_tap(cekat_config(server))
+    refused = run_messages(cekat_config(server))
     assert refused.returncode == 1
     last = refused.stderr.strip().splitlines()[-1]
     assert "Cekat refused /api/messages (success: false): Inbox access revoked for this key" in last
@@ -199,7 +199,7 @@ def test_every_reading_of_convotic_total_reads_every_message_and_ends(serve, tot
         n_conversations=6, messages_per_conversation=600, seed=106, total_means=total_means
     )
     server = serve(convotic=data)
-    run = run_tap(convotic_config(server, data.conversation_ids()))
+    run = run_messages(convotic_config(server, data.conversation_ids()))
     assert run.returncode == 0, run.stderr[-2000:]
     assert {(r["conversationId"], r["id"]) for r in run.records(CONVOTIC)} == data.keys()
     assert len(server.requests) <= 6 * 8, "about ceil(601 / 100) requests per conversation"
@@ -210,7 +210,7 @@ def test_more_messages_at_one_instant_than_an_answer_holds_get_a_warning(serve, 
     data = ConvoticData(conversations={"conv_a": 10}, seed=107, total_means=total_means)
     data.add_messages("conv_a", 150, spacing_s=0)
     server = serve(convotic=data)
-    run = run_tap(convotic_config(server, ["conv_a"]))
+    run = run_messages(convotic_config(server, ["conv_a"]))
     assert run.returncode == 0
     assert len(run.records(CONVOTIC)) == 110
     warning = next(line for line in run.stderr.splitlines() if "share the instant" in line)
@@ -237,7 +237,9 @@ def test_a_convotic_api_whose_answers_never_narrow_stops_with_the_conversation_n
 
     data = ConvoticData(conversations={"conv_x": 1}, seed=108)
     server = serve(convotic=data, fault=same_instant)
-    run = run_tap({**convotic_config(server, ["conv_x"]), "start_date": "2026-06-01T00:00:00Z"})
+    run = run_messages(
+        {**convotic_config(server, ["conv_x"]), "start_date": "2026-06-01T00:00:00Z"}
+    )
     assert run.returncode == 1
     last = run.stderr.strip().splitlines()[-1]
     assert "Convotic conversation conv_x:" in last
@@ -250,9 +252,9 @@ def test_each_stream_ends_with_a_completeness_line(serve):
     convotic = ConvoticData(n_conversations=3, messages_per_conversation=120, seed=109)
     server = serve(cekat=cekat, convotic=convotic)
     config = {**cekat_config(server), **convotic_config(server, convotic.conversation_ids())}
-    run = run_tap(config)
+    run = run_messages(config)
     cekat_line, convotic_line = completeness(run, CEKAT), completeness(run, CONVOTIC)
-    assert "500 messages emitted (0 quarantined)" in cekat_line
+    assert "500 records emitted (0 quarantined)" in cekat_line
     assert "pages re-read" in cekat_line
-    assert "360 messages emitted (0 quarantined)" in convotic_line
+    assert "360 records emitted (0 quarantined)" in convotic_line
     assert "windows re-read, shortfalls: none" in convotic_line

@@ -22,7 +22,7 @@ from imitations.faults import (
     truncated_body,
 )
 from tests.conftest import CEKAT_KEY, CONVOTIC_KEY, cekat_config, convotic_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_messages
 
 VENDORS = ("cekat", "convotic")
 
@@ -172,7 +172,7 @@ def test_fault(serve, vendor, fault_id):
     config = {**config, "request_timeout": 1}
     if fault_id == "rate-limit-headers":
         config["max_retry_wait"] = 2.0
-    run = run_tap(config)
+    run = run_messages(config)
     output = run.stdout + run.stderr
     assert CEKAT_KEY not in output
     assert CONVOTIC_KEY not in output
@@ -201,7 +201,7 @@ def test_requests_go_through_the_proxy_the_environment_names(serve):
     config = {**cekat_config(proxy), "max_retries": 1}
     config["cekat"]["base_url"] = "http://127.0.0.2:9"  # nothing listens there
     proxied = {"HTTP_PROXY": proxy.base_url, "NO_PROXY": "", "no_proxy": ""}
-    run = run_tap(config, env=proxied)
+    run = run_messages(config, env=proxied)
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == data.ids()
     assert len(proxy.requests) >= 3
@@ -216,7 +216,7 @@ def test_answers_arrive_whole_however_compressed_and_framed(serve, coding, frami
     server = serve(cekat=cekat, convotic=convotic)
     server.compress, server.framing = coding, framing
     config = {**cekat_config(server), **convotic_config(server, convotic.conversation_ids())}
-    run = run_tap(config)
+    run = run_messages(config)
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == cekat.ids()
     assert {(r["conversationId"], r["id"]) for r in run.records("convotic_messages")} == (

@@ -12,7 +12,7 @@ import trustme
 from imitations import CekatData, ConvoticData, ImitationServer
 from imitations.tunnel import TunnelProxy
 from tests.conftest import cekat_config, convotic_config
-from tests.singer_run import run_tap
+from tests.singer_run import run_messages
 
 NO_PROXY_ENV = {"HTTP_PROXY": "", "HTTPS_PROXY": "", "NO_PROXY": "", "no_proxy": ""}
 
@@ -44,7 +44,7 @@ def test_an_https_api_is_read_whole_over_tls_verified_by_the_ca_bundle(https, ca
     server = https(cekat=cekat, convotic=convotic)
     assert server.base_url.startswith("https://")
     config = {**cekat_config(server), **convotic_config(server, convotic.conversation_ids())}
-    run = run_tap(config, env={**NO_PROXY_ENV, **ca_bundle})
+    run = run_messages(config, env={**NO_PROXY_ENV, **ca_bundle})
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == cekat.ids()
     assert {(r["conversationId"], r["id"]) for r in run.records("convotic_messages")} == (
@@ -55,7 +55,7 @@ def test_an_https_api_is_read_whole_over_tls_verified_by_the_ca_bundle(https, ca
 def test_a_certificate_the_ca_bundle_does_not_trust_stops_the_run_with_the_reason(https):
     server = https(cekat=CekatData(n_messages=50, seed=72))
     untrusted = {**NO_PROXY_ENV, "REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": ""}
-    run = run_tap({**cekat_config(server), "max_retries": 1}, env=untrusted)
+    run = run_messages({**cekat_config(server), "max_retries": 1}, env=untrusted)
     assert run.returncode == 1
     last = run.stderr.strip().splitlines()[-1]
     assert "Cekat /api/messages: gave up after 2 attempts" in last
@@ -70,7 +70,7 @@ def test_https_goes_through_the_proxy_tunnel_with_its_credentials_kept_secret(ht
     server = https(cekat=cekat)
     with TunnelProxy("tapuser", "proxy-s3cret") as proxy:
         env = {**NO_PROXY_ENV, **ca_bundle, "HTTPS_PROXY": proxy.url}
-        run = run_tap(cekat_config(server), env=env)
+        run = run_messages(cekat_config(server), env=env)
     assert run.returncode == 0, run.stderr[-2000:]
     assert {r["id"] for r in run.records("cekat_messages")} == cekat.ids()
     target = server.base_url.removeprefix("https://")

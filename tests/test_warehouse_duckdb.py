@@ -6,6 +6,7 @@ target-duckdb 0.8.0 exits 0 and loads nothing with duckdb 2.x, so these tests co
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -23,6 +24,7 @@ from tests.meltano_run import (
     own_system_dir,
     tap_env,
 )
+from tests.singer_run import tap_cli
 
 pytestmark = pytest.mark.slow
 
@@ -143,4 +145,14 @@ def test_demo_prints_what_landed_and_leaves_no_process_behind(tmp_path, failure)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "cekat_messages           2000 rows" in done.stdout
     assert "convotic_messages        3000 rows" in done.stdout
+    landed = {
+        name: (int(rows), int(served))
+        for name, rows, served in re.findall(
+            r"^  (\w+) +(\d+) rows +\(the API served (\d+)\)$", done.stdout, re.MULTILINE
+        )
+    }
+    assert set(landed) == {s["tap_stream_id"] for s in tap_cli("--discover")["streams"]}
+    assert all(rows == served for rows, served in landed.values()), landed
+    assert landed["cekat_conversations"] == (40, 40)
+    assert landed["convotic_contacts"] == (20, 20)
     assert "newest Cekat messages" in done.stdout

@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 from imitations import CekatData, ConvoticData, ImitationServer
+from imitations.convotic_contacts import contact_rows
 from tests.meltano_run import DEFAULT_PG, PG_ENV, Pipeline, Postgres, tap_env
 from tests.singer_run import run_tap
 
@@ -24,6 +25,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 UTC = dt.timezone.utc
 BOOKMARK_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
 KEYS = {"cekat_messages": '"id"', "convotic_messages": '"conversationId", "id"'}
+DIRECTORY = (
+    "cekat_conversations",
+    "cekat_contacts",
+    "cekat_agents",
+    "cekat_inboxes",
+    "convotic_contacts",
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +75,16 @@ class Warehouse:
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{name}"'
 
+    @staticmethod
+    def keys(stream: str) -> str:
+        """The stream's primary key columns, quoted."""
+        return KEYS.get(stream, '"id"')
+
     def count(self, stream: str) -> int:
         return int(self.pg.value(f"select count(*) from {self.table(stream)}"))
 
     def duplicate_keys(self, stream: str) -> int:
-        keys = KEYS[stream]
+        keys = self.keys(stream)
         return int(
             self.pg.value(f"select count(*) - count(distinct ({keys})) from {self.table(stream)}")
         )
@@ -83,7 +96,8 @@ class Warehouse:
                 f"select md5(coalesce(string_agg(("
                 f"to_jsonb(r) - array(select column_name::text from information_schema.columns "
                 f"where table_schema = '{self.schema}' and table_name = '{stream}' "
-                f"and column_name like '\\_sdc\\_%'))::text, E'\\n' order by {KEYS[stream]}), ''))"
+                f"and column_name like '\\_sdc\\_%'))::text, E'\\n' "
+                f"order by {self.keys(stream)}), ''))"
                 f" from {self.table(stream)} r where {where}"
             )
         )
@@ -474,3 +488,65 @@ def test_weekly_full_refresh_schedule_reconciles_what_the_hourly_one_cannot_see(
         == "edited later"
     )
     assert pipeline.state(state_id) == state  # the hourly schedule continues from where it was
+
+
+def test_the_directory_tables_land_whole_reruns_change_nothing_and_a_resolution_updates(
+    serve, pipeline: Pipeline, postgres: Postgres, schema: str
+):
+    cekat = CekatData(n_messages=900, n_conversations=230, n_inboxes=3, seed=91)
+    convotic = ConvoticData(n_conversations=140, messages_per_conversation=5, seed=92)
+    server = serve(cekat=cekat, convotic=convotic)
+    pipeline.env.update(tap_env(server))
+    wh = Warehouse(postgres, schema)
+    conversations = cekat.directory.conversations
+    served = {
+        "cekat_conversations": {r["id"] for r in conversations.rows()},
+        "cekat_contacts": {r["id"] for r in cekat.directory.contacts()},
+        "cekat_agents": {r["id"] for r in cekat.directory.agents()},
+        "cekat_inboxes": {r["id"] for r in cekat.directory.inboxes()},
+        "convotic_contacts": {r["id"] for r in contact_rows(convotic)},
+    }
+    assert [len(served[s]) for s in DIRECTORY] == [230, 230, 4, 3, 140]
+
+    pipeline.run()
+    for stream in DIRECTORY:
+        assert wh.count(stream) == len(served[stream]), stream
+        assert wh.duplicate_keys(stream) == 0, stream
+        assert {row[0] for row in postgres.rows(f"select id from {wh.table(stream)}")} == (
+            served[stream]
+        )
+    first = {s: (wh.count(s), wh.checksum(s)) for s in DIRECTORY}
+
+    pipeline.run()
+    assert {s: (wh.count(s), wh.checksum(s)) for s in DIRECTORY} == first
+
+    still_open = next(r["id"] for r in conversations.rows() if r["stage_status"] != "resolved")
+    others = f"id <> '{still_open}'"
+    others_before = wh.checksum("cekat_conversations", others)
+    at = dt.datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
+    resolver = conversations.resolve(still_open, at)["resolved_by_name"]
+    pipeline.run()
+    assert wh.count("cekat_conversations") == 230
+    assert wh.duplicate_keys("cekat_conversations") == 0
+    assert postgres.rows(
+        f"select stage_status, resolved_at::text, resolved_by_name "
+        f"from {wh.table('cekat_conversations')} where id = '{still_open}'"
+    ) == [["resolved", "2026-02-03 04:05:06.789", resolver]]
+    assert wh.checksum("cekat_conversations", others) == others_before
+
+
+def test_meltano_select_loads_only_the_streams_chosen(
+    serve, pipeline: Pipeline, postgres: Postgres, schema: str
+):
+    cekat = CekatData(n_messages=200, n_conversations=30, seed=93)
+    server = serve(cekat=cekat)
+    pipeline.env.update(tap_env(server))
+    pipeline.run(env={"TAP_MESSAGES__SELECT": json.dumps(["cekat_agents.*", "cekat_inboxes.*"])})
+    tables = {
+        row[0]
+        for row in postgres.rows(
+            f"select table_name from information_schema.tables where table_schema = '{schema}'"
+        )
+    }
+    assert tables == {"cekat_agents", "cekat_inboxes"}
+    assert {r.path for r in server.requests} == {"/api/agents", "/api/inboxes"}

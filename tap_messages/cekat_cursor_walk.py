@@ -1,0 +1,116 @@
+"""Cekat's keyset walk: `GET /api/conversations`, each page asked for after the cursor of the last.
+
+The API passes back `metadata.next_cursor = {cursor_id, cursor_ts}`: the id and the creation time
+of the page's last row. A request with that cursor gets the rows after it in the served order.
+
+Why nothing is missed: a cursor names a place by the row's own values, not by a count of rows
+before it, so rows deleted or added before it do not shift what comes after (the page walk's
+problem does not arise). Conversations change while a run reads them (stage, handler,
+last message, resolved_at) but not their `created_at` or `id`, the values the cursor is made of:
+a conversation that changes keeps its place and is read once, as it was when its page was served.
+Every conversation that exists from the first request to the last lies after the first cursor and,
+page by page, before or after each next one, so it is on exactly one page. One created during the
+run is read now if the list is served oldest first (it lands after the cursor), else by the next
+run, which reads the whole list again (there is no change time to read less by).
+
+Where the walk stops:
+- `next_cursor` missing or null: the end of the list.
+- An empty page: the end (nothing lies after the cursor). If it still points to a cursor other
+  than the one sent, that is recorded as a shortfall, loudly.
+- A cursor that was sent before: following it would loop. The walk stops and records what it
+  could not read, unless the page was empty (a server that echoes the cursor at the end).
+- Pages that bring no new conversation three times running: the API ignores the cursor;
+  the run stops with an error.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from tap_messages.cekat_walk import STALLED, Report
+from tap_messages.errors import TapMessagesError, objects_under
+from tap_messages.rows import unseen
+
+Row = dict[str, t.Any]
+Cursor = tuple[str, str]  # (cursor_id, cursor_ts), as served
+
+
+@dataclass
+class KeysetPage:
+    """One served page: its rows and the cursor to ask for the next (None at the end)."""
+
+    rows: list[Row]
+    next_cursor: Cursor | None
+
+
+def keyset_page_of(payload: t.Any) -> KeysetPage:
+    """A keyset endpoint's body as a KeysetPage; `data: null` is an empty page."""
+    if isinstance(payload, dict) and "data" in payload and payload.get("data") is None:
+        payload = {**payload, "data": []}
+    rows = objects_under(
+        payload,
+        "data",
+        answer="Cekat's page of conversations",
+        shape="{success, data: [...], metadata: {next_cursor: {cursor_id, cursor_ts}}}",
+        setting="cekat.base_url",
+    )
+    metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
+    cursor = metadata.get("next_cursor")
+    if cursor is None:
+        return KeysetPage(rows, None)
+    parts = (cursor.get("cursor_id"), cursor.get("cursor_ts")) if isinstance(cursor, dict) else ()
+    if len(parts) != 2 or not all(isinstance(p, (str, int)) and p != "" for p in parts):
+        msg = (
+            f"Cekat's next_cursor {str(cursor)[:200]} is not the documented "
+            "{cursor_id, cursor_ts}; the conversations after it cannot be asked for."
+        )
+        raise TapMessagesError(msg)
+    return KeysetPage(rows, (str(parts[0]), str(parts[1])))
+
+
+@dataclass
+class KeysetWalk:
+    """Yields each page's conversations not yet read; its shortfalls go to `report`."""
+
+    read: t.Callable[[Cursor | None], KeysetPage]
+    report: Report = field(default_factory=Report)
+    pages: int = 0
+
+    def __iter__(self) -> t.Iterator[list[Row]]:
+        """Walk from the start of the list to its end."""
+        cursor: Cursor | None = None
+        sent: set[Cursor] = set()
+        seen: set[str] = set()
+        stalled = 0
+        while True:
+            page = self.read(cursor)
+            self.pages += 1
+            fresh = list(unseen(page.rows, seen))
+            stalled = 0 if fresh or not page.rows else stalled + 1
+            if stalled >= STALLED:
+                msg = (
+                    f"Cekat served only conversations read already for {STALLED} pages in a row "
+                    f"(cursor {cursor}); the API seems to ignore cursor_id and cursor_ts."
+                )
+                raise TapMessagesError(msg)
+            if fresh:
+                yield fresh
+            following = page.next_cursor
+            if following is None:
+                return
+            if not page.rows:
+                if following != cursor:
+                    self._shortfall(cursor, f"an empty page still pointed on to {following}")
+                return
+            if following in sent:
+                self._shortfall(following, "the cursor came again: the walk stopped, not loop")
+                return
+            sent.add(following)
+            cursor = following
+
+    def _shortfall(self, cursor: Cursor | None, why: str) -> None:
+        where = f"after cursor_id {cursor[0]}, cursor_ts {cursor[1]}" if cursor else "at the start"
+        self.report.shortfalls.append(
+            f"{why} ({where}, page {self.pages}): conversations after it may be unread"
+        )

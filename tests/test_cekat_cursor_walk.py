@@ -1,0 +1,59 @@
+"""The keyset walk's rules on answers the imitation does not give: each end, each loop, each lie."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_messages.cekat_cursor_walk import Cursor, KeysetPage, KeysetWalk, keyset_page_of
+from tap_messages.errors import TapMessagesError
+
+
+def scripted(*answers: dict) -> tuple[KeysetWalk, list[Cursor | None]]:
+    """A walk over these bodies, in turn; and the cursors it asked with."""
+    asked: list[Cursor | None] = []
+
+    def read(cursor: Cursor | None) -> KeysetPage:
+        asked.append(cursor)
+        return keyset_page_of(answers[len(asked) - 1])
+
+    return KeysetWalk(read), asked
+
+
+def body(ids: list[str], cursor: tuple[str, str] | None = None, **metadata) -> dict:
+    if cursor is not None:
+        metadata["next_cursor"] = {"cursor_id": cursor[0], "cursor_ts": cursor[1]}
+    return {"success": True, "data": [{"id": i} for i in ids], "metadata": metadata}
+
+
+def test_a_missing_or_null_next_cursor_ends_the_walk():
+    walk, asked = scripted(body(["a", "b"], ("b", "t1")), body(["c"], next_cursor=None))
+    assert [r["id"] for rows in walk for r in rows] == ["a", "b", "c"]
+    assert asked == [None, ("b", "t1")]
+    assert not walk.report.shortfalls
+
+
+def test_null_data_is_an_empty_page_and_an_empty_page_pointing_on_is_a_shortfall():
+    walk, asked = scripted(
+        body(["a"], ("a", "t1")), {"success": True, "data": None, "metadata": {}}
+    )
+    assert [r["id"] for rows in walk for r in rows] == ["a"]
+    assert not walk.report.shortfalls
+    walk, asked = scripted(body(["a"], ("a", "t1")), body([], ("z", "t9")))
+    assert [r["id"] for rows in walk for r in rows] == ["a"]
+    assert asked == [None, ("a", "t1")]
+    [shortfall] = walk.report.shortfalls
+    assert "an empty page still pointed on to ('z', 't9')" in shortfall
+
+
+def test_new_cursors_over_rows_read_already_stop_the_run_with_an_error():
+    pages = [body(["a", "b"], ("b", f"t{n}")) for n in range(1, 6)]
+    walk, asked = scripted(*pages)
+    with pytest.raises(TapMessagesError, match="seems to ignore cursor_id and cursor_ts"):
+        list(walk)
+    assert len(asked) == 4  # the first page, then three that brought nothing new
+
+
+@pytest.mark.parametrize("cursor", [{"cursor_id": "a"}, "abc", {"cursor_id": "", "cursor_ts": "t"}])
+def test_a_next_cursor_of_another_shape_is_a_clear_error(cursor):
+    with pytest.raises(TapMessagesError, match="is not the documented"):
+        keyset_page_of({"success": True, "data": [], "metadata": {"next_cursor": cursor}})
