@@ -51,7 +51,10 @@ class Conversations:
     def __init__(self, data: CekatData, seed: int) -> None:
         """Rows are made on first sight of each conversation id, deterministically."""
         self.data, self._rng = data, random.Random(seed * 7919 + 1)
-        self.order: Literal["oldest_first", "newest_first"] = "oldest_first"
+        # By creation either way, or newest first by last activity (the docs state no order).
+        self.order: Literal["oldest_first", "newest_first", "latest_activity"] = "oldest_first"
+        self.active_per_page = 0  # conversations that get a new message after each page served
+        self._activity: dict[str, int] = {}  # epoch ms of a message added while a walk reads
         self.cursor_on_last_page = False  # a short last page still carries next_cursor
         self.stuck_after: int | None = None  # after this many pages, the cursor is ignored
         self._rows: dict[str, dict[str, Any]] = {}
@@ -143,7 +146,26 @@ class Conversations:
         if (last := self._last_ms(cid)) is not None:
             text = messages[-1].get("message")
             row["last_message"] = {"message": text, "created_at": iso_ms(last + 237)}
+        if cid in self._activity:
+            row["last_message"] = {"message": "(new)", "created_at": iso_ms(self._activity[cid])}
         return row
+
+    def _ordered(self) -> list[Key]:
+        """The keys as served: by (created, id), or newest first by (last activity, id)."""
+        if self.order == "oldest_first":
+            return self._keys
+        if self.order == "newest_first":
+            return self._keys[::-1]
+        latest = [
+            (self._activity.get(cid) or self._last_ms(cid) or c, cid) for c, cid in self._keys
+        ]
+        return sorted(latest, reverse=True)
+
+    def _new_activity(self) -> None:
+        """A message arrives in a few conversations: by activity, they move to the top."""
+        for _, cid in self._rng.sample(self._keys, min(self.active_per_page, len(self._keys))):
+            newest = max([*self._activity.values(), *(k for k, _ in self._ordered()[:1])])
+            self._activity[cid] = newest + 1000
 
     def handle(self, params: Params) -> tuple[int, Any]:
         """Answer one keyset page: rows after the cursor, in the served order."""
@@ -161,12 +183,13 @@ class Conversations:
                     self._stuck = self._stuck or (cursor_id, ts)
                     cursor_id, ts = self._stuck
             rising = self.order == "oldest_first"
-            keys = self._keys if rising else self._keys[::-1]
+            keys = self._ordered()
             if cursor_id is not None and ts is not None:
                 after = (cursor_ms(ts), cursor_id)
                 keys = [k for k in keys if (k > after if rising else k < after)]
             keys = [k for k in keys if self._matches(self._rows[k[1]], inbox, stage)]
             chosen = [self._served(cid) for _, cid in keys[:limit]]
+            self._new_activity()
         metadata: dict[str, Any] = {}
         if chosen and (len(keys) > limit or self.cursor_on_last_page):
             created, cid = keys[len(chosen) - 1]

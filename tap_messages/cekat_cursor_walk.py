@@ -13,6 +13,13 @@ page by page, before or after each next one, so it is on exactly one page. One c
 run is read now if the list is served oldest first (it lands after the cursor), else by the next
 run, which reads the whole list again (there is no change time to read less by).
 
+The docs do not say what `cursor_ts` is. If it is the last activity, newest first (an inbox's
+order), a conversation that gets a message while the walk reads moves above the cursor and could
+be passed over. So a walk of more than one page reads the list again from the start, emitting what
+it did not see, until it meets a conversation unchanged since the first page: everything that
+moved lies above it. While such a look brings conversations, the next may find more that moved
+meanwhile; after LOOKS_BACK the walk says so, loudly. Served by creation, it costs one request.
+
 Where the walk stops:
 - `next_cursor` missing or null: the end of the list.
 - An empty page: the end (nothing lies after the cursor). If it still points to a cursor other
@@ -31,6 +38,8 @@ from dataclasses import dataclass, field
 from tap_messages.cekat_walk import STALLED, Report
 from tap_messages.errors import TapMessagesError, objects_under
 from tap_messages.rows import unseen
+
+LOOKS_BACK = 4  # passes from the top for conversations that moved there, while they bring any
 
 Row = dict[str, t.Any]
 Cursor = tuple[str, str]  # (cursor_id, cursor_ts), as served
@@ -78,16 +87,34 @@ class KeysetWalk:
     pages: int = 0
 
     def __iter__(self) -> t.Iterator[list[Row]]:
-        """Walk from the start of the list to its end."""
+        """Walk the list to its end, then catch what moved to its top meanwhile."""
+        seen: set[str] = set()
+        first: list[Row] = []
+        yield from self._walk(seen, first)
+        for _ in range(LOOKS_BACK if self.pages > 1 else 0):
+            before = len(seen)
+            yield from self._walk(seen, [], until_one_of=first)
+            if len(seen) == before:
+                return
+        if self.pages > 1:
+            self._shortfall(None, f"conversations still moved to the top after {LOOKS_BACK} looks")
+
+    def _walk(
+        self, seen: set[str], first: list[Row], until_one_of: list[Row] | None = None
+    ) -> t.Iterator[list[Row]]:
+        """From the start to the end, or to a page holding a row of `until_one_of` as it was."""
         cursor: Cursor | None = None
         sent: set[Cursor] = set()
-        seen: set[str] = set()
         stalled = 0
         while True:
             page = self.read(cursor)
             self.pages += 1
+            if not first:
+                first.extend(page.rows)
+            if until_one_of is not None:
+                self.report.reread += 1
             fresh = list(unseen(page.rows, seen))
-            stalled = 0 if fresh or not page.rows else stalled + 1
+            stalled = 0 if fresh or not page.rows or until_one_of else stalled + 1
             if stalled >= STALLED:
                 msg = (
                     f"Cekat served only conversations read already for {STALLED} pages in a row "
@@ -96,6 +123,8 @@ class KeysetWalk:
                 raise TapMessagesError(msg)
             if fresh:
                 yield fresh
+            if until_one_of is not None and any(row in until_one_of for row in page.rows):
+                return  # back where the list stood when the walk began
             following = page.next_cursor
             if following is None:
                 return

@@ -16,11 +16,13 @@ UTC = dt.timezone.utc
 
 
 def cursors_sent(server) -> list[tuple[str, str] | None]:
-    """The cursor of each request for conversations (None for the first page)."""
-    found = []
+    """The cursor of each request of the walk (None for the first page), not of the look back."""
+    found: list[tuple[str, str] | None] = []
     for r in server.requests:
         if r.path == "/api/conversations":
             cid, ts = r.params.get("cursor_id"), r.params.get("cursor_ts")
+            if found and not (cid and ts):
+                return found  # from here the walk looks at the top again for what moved
             found.append((cid[0], ts[0]) if cid and ts else None)
     return found
 
@@ -63,6 +65,20 @@ def test_a_repeated_cursor_stops_the_walk_loudly_instead_of_looping(serve):
     assert warnings, run.stderr[-2000:]
     assert "WARNING" in warnings[0]
     assert "conversations after it may be unread" in warnings[0]
+
+
+def test_conversations_active_during_the_walk_arrive_when_served_by_last_activity(serve):
+    data = CekatData(n_messages=900, n_conversations=250, seed=76)
+    data.directory.conversations.order = "latest_activity"
+    data.directory.conversations.active_per_page = 7  # each jumps above the cursor
+    server = serve(cekat=data)
+    run = run_tap(cekat_config(server, page_size=20))
+    assert run.returncode == 0, run.stderr[-2000:]
+    ids = [r["id"] for r in run.records(STREAM)]
+    assert len(ids) == len(set(ids)) == 250
+    looks_back = len([r for r in server.requests if r.path == "/api/conversations"])
+    assert looks_back > len(cursors_sent(server)) + 1, "what moved took more than one page"
+    assert "shortfalls: none" in run.stderr
 
 
 def test_times_leave_in_utc_and_the_inbox_filter_partitions(serve):
