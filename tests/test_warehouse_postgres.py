@@ -83,6 +83,13 @@ class Warehouse:
     def count(self, stream: str) -> int:
         return int(self.pg.value(f"select count(*) from {self.table(stream)}"))
 
+    def tables(self) -> set[str]:
+        """The tables the loads made in the schema."""
+        sql = (
+            f"select table_name from information_schema.tables where table_schema = '{self.schema}'"
+        )
+        return {row[0] for row in self.pg.rows(sql)}
+
     def duplicate_keys(self, stream: str) -> int:
         keys = self.keys(stream)
         return int(
@@ -447,13 +454,22 @@ def test_weekly_full_refresh_schedule_reconciles_what_the_hourly_one_cannot_see(
             "MELTANO_STATE_BACKEND_URI": backend.as_uri(),
         }
     )
-    state_id = "prod:tap-messages-to-target-postgres"
+    state_id = "prod:tap-messages--messages-to-target-postgres"
     wh = Warehouse(postgres, schema)
     hourly = ("schedule", "run", "messages-hourly")
 
     pipeline.meltano(*hourly)
     state = pipeline.state(state_id)
     assert list(backend.rglob("state.json")), "no state in the file backend"
+    assert set(state["bookmarks"]) <= {"cekat_messages", "convotic_messages", "quarantined_records"}
+    assert wh.tables() >= {"cekat_messages", "convotic_messages"}
+    assert not wh.tables() & {"cekat_conversations", "cekat_contacts", "convotic_contacts"}, (
+        "the hourly job reads the messages only"
+    )
+    pipeline.meltano("schedule", "run", "directory-daily")
+    assert wh.count("cekat_conversations") == len(cekat.conversation_ids())
+    assert wh.count("cekat_contacts") == len(cekat.directory.contacts())
+    assert wh.count("convotic_contacts") == len(contact_rows(convotic))
     # Late edits the API makes without moving the replication key, and a row lost downstream.
     edited = cekat.messages[10:13]
     for message in edited:
