@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
 from tests.conftest import cekat_config, convotic_config  # noqa: E402
-from tests.singer_run import run_tap  # noqa: E402
+from tests.singer_run import run_messages as run_tap  # noqa: E402  (the message streams)
 from tests.test_no_message_lost import empty_page_of  # noqa: E402
 
 ORDERS = [(o, k) for o in ("newest_first", "oldest_first") for k in ("created_at", "updated_at")]

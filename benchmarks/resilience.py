@@ -16,7 +16,7 @@ from imitations import CekatData, ConvoticData, ImitationServer
 from imitations.base import Response
 from imitations.faults import RateLimiter, error_response, rate_limited
 from tests.conftest import CEKAT_KEY, CONVOTIC_KEY
-from tests.singer_run import run_tap
+from tests.singer_run import run_messages as run_tap  # the message streams
 
 
 def too_many(vendor: str) -> Response:

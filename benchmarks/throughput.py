@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from imitations import CekatData, ConvoticData, ImitationServer  # noqa: E402
 from imitations.faults import RateLimiter  # noqa: E402
 from imitations.prepared import in_subprocess  # noqa: E402
+from tests.singer_run import MESSAGE_STREAMS, selecting  # noqa: E402
 
 CEKAT_KEY, CONVOTIC_KEY = "cekat-test-key-0123456789", "cvtk_live_test0123456789abcdef"
 UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
@@ -42,6 +43,9 @@ def run(config: dict[str, t.Any], tap: list[str] = TAP) -> dict[str, t.Any]:
         (Path(tmp) / "config.json").write_text(json.dumps(config))
         out, log = Path(tmp) / "out.jsonl", Path(tmp) / "log"
         command = ["/usr/bin/time", "-o", str(log), "-f", "%U %S %M", sys.executable, *tap]
+        if tap == TAP:  # the message streams only, as the plain tap reads
+            (Path(tmp) / "catalog.json").write_text(json.dumps(selecting(MESSAGE_STREAMS)))
+            command += ["--catalog", f"{tmp}/catalog.json"]
         started = time.perf_counter()
         with out.open("wb") as sink:
             done = subprocess.run(
