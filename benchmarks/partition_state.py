@@ -11,7 +11,7 @@ import time
 
 from singer_sdk.streams._state import StreamStateManager
 
-from tap_messages.partition_state import IndexedStateManager
+from tap_messages.shared.partition_state import IndexedStateManager
 
 RECORDS = 20_000
 

@@ -1,4 +1,4 @@
-"""tap-messages: the tap, its settings and their checks."""
+"""tap-messages: the tap, composing the streams and what they share (pacers, quarantine)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,16 @@ import sys
 import typing as t
 
 from singer_sdk import Stream, Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.singerlib import Message, SingerMessageType
 from typing_extensions import override
 
-from tap_messages import config_files, input_files, redaction
-from tap_messages.cekat import CekatMessagesStream
-from tap_messages.cekat_conversations import CekatConversationsStream
-from tap_messages.cekat_lists import CekatAgentsStream, CekatContactsStream, CekatInboxesStream
-from tap_messages.client import VendorStream
-from tap_messages.convotic import ConvoticMessagesStream
-from tap_messages.convotic_contacts import ConvoticContactsStream
-from tap_messages.errors import TapMessagesError
-from tap_messages.quarantine import QuarantineStream
-from tap_messages.rate_limits import RatePacer
-from tap_messages.setting_checks import VENDORS, setting_errors
-from tap_messages.settings import SETTINGS
-
-
-class StdoutWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, flushing at each STATE rather than after every message.
-
-    A STATE still reaches the target only after every record it covers, which is what resuming
-    needs; records between two STATEs leave in buffer-sized writes.
-    """
-
-    @override
-    def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
-        if message.type == SingerMessageType.STATE:
-            sys.stdout.flush()
+from tap_messages.settings import config_files, input_files
+from tap_messages.settings.checks import VENDORS, setting_errors
+from tap_messages.settings.schema import SETTINGS
+from tap_messages.shared import redaction
+from tap_messages.shared.errors import TapMessagesError
+from tap_messages.shared.output import StdoutWriter
+from tap_messages.shared.pacing import RatePacer
+from tap_messages.streams import NAMES, QUARANTINE, VENDOR_STREAMS
 
 
 class TapMessages(Tap):
@@ -55,7 +35,6 @@ class TapMessages(Tap):
         validate_config: bool = True,
         **kwargs: t.Any,
     ) -> None:
-        self._pacers: dict[str, RatePacer] = {}
         schema = self.config_jsonschema
         self.append_builtin_config(schema)
         settings = config_files.read(config, schema, from_environment=parse_env_config)
@@ -72,7 +51,7 @@ class TapMessages(Tap):
 
     def _skip_sources_without_a_key(self) -> None:
         """Deselect each stream whose vendor has no key (one log line); refuse if none has one."""
-        sources = [s for s in self.streams.values() if isinstance(s, VendorStream)]
+        sources = [s for s in self.streams.values() if isinstance(s, VENDOR_STREAMS)]
         if not any(s.settings.get("api_key") for s in sources):
             msg = (
                 "No source is configured: set cekat.api_key, or convotic.api_key with "
@@ -82,30 +61,22 @@ class TapMessages(Tap):
             raise TapMessagesError(msg)
         for stream in sources:
             if stream.selected and not stream.settings.get("api_key"):
-                self.logger.warning(
+                self.logger.info(
                     "Skipping %s: %s.api_key is not set.", stream.name, stream.settings_prefix
                 )
                 stream.selected = False
 
-    def pacer(self, vendor: str) -> RatePacer:
-        """The one request budget per vendor that all its streams and threads share."""
-        if vendor not in self._pacers:
-            window = float(self.config.get("rate_limit_window", 60))
-            self._pacers[vendor] = RatePacer(vendor, window)
-        return self._pacers[vendor]
-
     @override
     def discover_streams(self) -> list[Stream]:
-        return [
-            CekatMessagesStream(self),
-            ConvoticMessagesStream(self),
-            CekatConversationsStream(self),
-            CekatContactsStream(self),
-            CekatAgentsStream(self),
-            CekatInboxesStream(self),
-            ConvoticContactsStream(self),
-            QuarantineStream(self),
+        """Every stream of the registry, each vendor's sharing one pacer, all one quarantine."""
+        window = float(self.config.get("rate_limit_window", 60))
+        pacers = {kind.vendor: RatePacer(kind.vendor, window) for kind in VENDOR_STREAMS}
+        quarantine = QUARANTINE(self)
+        streams: list[Stream] = [
+            kind(self, pacer=pacers[kind.vendor], quarantine=quarantine)
+            for kind in VENDOR_STREAMS
         ]
+        return [*streams, quarantine]
 
     @classmethod
     @override
@@ -117,10 +88,8 @@ class TapMessages(Tap):
         **kwargs: t.Any,
     ) -> None:
         """Run the tap once its state and catalog files pass their checks."""
-        state, catalog = (
-            input_files.checked(state, "state"),
-            input_files.checked(catalog, "catalog"),
-        )
+        state = input_files.checked(state, "state", NAMES)
+        catalog = input_files.checked(catalog, "catalog", NAMES)
         super().invoke(state=state, catalog=catalog, **kwargs)
 
 

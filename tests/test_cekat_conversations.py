@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from imitations import CekatData
-from tap_messages.timestamps import format_utc, is_utc
+from tap_messages.shared.timestamps import format_utc, is_utc
 from tests.conftest import cekat_config
 from tests.singer_run import run_tap
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tap_messages.cekat_cursor_walk import Cursor, KeysetPage, KeysetWalk, keyset_page_of
-from tap_messages.errors import TapMessagesError
+from tap_messages.cekat.keyset_walk import Cursor, KeysetPage, KeysetWalk, next_cursor
+from tap_messages.shared.answers import objects_under
+from tap_messages.shared.errors import TapMessagesError
+
+
+def keyset_page_of(payload: dict) -> KeysetPage:
+    rows = objects_under(payload, "data", answer="page", shape="{data}", setting="base_url")
+    return KeysetPage(rows, next_cursor(payload))
 
 
 def scripted(*answers: dict) -> tuple[KeysetWalk, list[Cursor | None]]:
@@ -57,7 +63,7 @@ def test_new_cursors_over_rows_read_already_stop_the_run_with_an_error():
 @pytest.mark.parametrize("cursor", [{"cursor_id": "a"}, "abc", {"cursor_id": "", "cursor_ts": "t"}])
 def test_a_next_cursor_of_another_shape_is_a_clear_error(cursor):
     with pytest.raises(TapMessagesError, match="is not the documented"):
-        keyset_page_of({"success": True, "data": [], "metadata": {"next_cursor": cursor}})
+        next_cursor({"success": True, "data": [], "metadata": {"next_cursor": cursor}})
 
 
 def test_conversations_that_moved_to_the_top_while_the_walk_read_are_caught_at_the_end():

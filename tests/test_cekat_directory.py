@@ -8,7 +8,7 @@ import pytest
 
 from imitations import CekatData, ConvoticData, Response
 from imitations.faults import RateLimiter
-from tap_messages.timestamps import is_utc
+from tap_messages.shared.timestamps import is_utc
 from tests.conftest import cekat_config, convotic_config
 from tests.singer_run import run_tap
 

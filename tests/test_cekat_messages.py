@@ -8,7 +8,7 @@ import typing as t
 import pytest
 
 from imitations import CekatData
-from tap_messages.timestamps import format_utc
+from tap_messages.shared.timestamps import format_utc
 from tests.conftest import CEKAT_KEY, cekat_config
 from tests.singer_run import run_messages
 

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_messages.cekat_increments import Scope, rows_in_scope
-from tap_messages.cekat_pages import Page, covering, overlapping
-from tap_messages.cekat_walk import PageWalk, Report
-from tap_messages.read_ahead import ReadAhead
+from tap_messages.cekat.increments import Scope, rows_in_scope
+from tap_messages.cekat.pages import Page, covering, overlapping
+from tap_messages.cekat.page_walk import PageWalk, Report
+from tap_messages.shared.read_ahead import ReadAhead
 
 LOGGER = logging.getLogger("test")
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -72,10 +72,17 @@ class LiveList:
 
 
 def walk_factory(api: LiveList, limit: int, reports: list[Report]):
-    def new_walk() -> PageWalk:
+    def new_walk(stops_early: bool) -> PageWalk:
         report = Report()
         reports.append(report)
-        return PageWalk(api.read, limit, ReadAhead(1), pause=lambda attempt: None, report=report)
+        return PageWalk(
+            api.read,
+            limit,
+            ReadAhead(1),
+            pause=lambda attempt: None,
+            report=report,
+            stops_early=stops_early,
+        )
 
     return new_walk
 
@@ -136,7 +143,7 @@ def test_an_incremental_run_emits_every_message_changed_since_the_bookmark(case,
         if row["created_at"] >= stamp(api.clock - 1 - age):
             row["updated_at"] = stamp(api.clock)  # a status change inside the lookback
     changed = {r["id"] for r in api.rows if r["updated_at"] >= bookmark}
-    scope = Scope.since(dt.datetime.fromisoformat(bookmark), lookback)
+    scope = Scope.since(dt.datetime.fromisoformat(bookmark), lookback, None)
     reports: list[Report] = []
     got = {r["id"] for r in emitted(api, limit, scope, reports)}
     survivors = changed & {r["id"] for r in api.rows}

@@ -9,7 +9,7 @@ import pytest
 
 from imitations import CekatData, ConvoticData
 from imitations.faults import RateLimiter
-from tap_messages.read_ahead import ReadAhead
+from tap_messages.shared.read_ahead import ReadAhead
 from tests.conftest import cekat_config, convotic_config
 from tests.singer_run import run_messages
 

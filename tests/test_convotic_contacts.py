@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from imitations import ConvoticData
 from imitations.convotic_contacts import contact_rows
-from tap_messages.timestamps import is_utc
+from tap_messages.shared.timestamps import is_utc
 from tests.conftest import convotic_config
 from tests.singer_run import run_tap
 

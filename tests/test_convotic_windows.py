@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_messages.convotic_windows import Answer, Habits, WalkTooLong, WindowWalk
+from tap_messages.convotic.window_walk import Answer, Habits, WalkTooLong, WindowWalk
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -83,7 +83,7 @@ def test_every_message_once_in_time_order_with_few_requests(case):
 @settings(max_examples=200, deadline=None)
 @given(timelines)
 def test_latest_kept_slices_beyond_the_memory_budget_are_reread_not_lost(case):
-    with patch("tap_messages.convotic_windows.MAX_BUFFERED", 3):
+    with patch("tap_messages.convotic.window_walk.MAX_BUFFERED", 3):
         check_walk((case[0], True, *case[2:]), budget_slack=len(case[0]))
 
 

@@ -10,7 +10,7 @@ import inspect
 from singer_sdk import Stream
 from singer_sdk.streams._state import StreamStateManager
 
-from tap_messages.partition_state import IndexedStateManager
+from tap_messages.shared.partition_state import IndexedStateManager
 
 
 def managers(state: dict) -> tuple[StreamStateManager, IndexedStateManager]:

@@ -1,6 +1,6 @@
 """Cekat's page-numbered lists, read whole each run: contacts, agents and inboxes.
 
-Each is walked by the messages' page walk (cekat_walk), with its guarantees: `total_page` is not
+Each is walked by the messages' page walk (page_walk), with its guarantees: `total_page` is not
 trusted (the docs' own totals do not add up), pages overlap and are checked to, a short or empty
 page the totals contradict is asked again, a server that ignores `page` stops the run. No change
 time is documented for these rows, so no bookmark can say which changed: every run reads the
@@ -13,11 +13,9 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_messages.cekat_pages import Page, page_of
-from tap_messages.cekat_walk import Report
-from tap_messages.rows import unseen
-from tap_messages.timestamps import normalised
-from tap_messages.vendors import CekatStream
+from tap_messages.cekat.client import CekatStream
+from tap_messages.cekat.page_walk import Report
+from tap_messages.shared.rows import unseen
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -30,18 +28,12 @@ class CekatListStream(CekatStream):
 
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = None
-    times: t.ClassVar[tuple[str, ...]] = ("created_at",)
-
-    def page(self, page: int, limit: int) -> Page:
-        """One page of the list, its times in UTC."""
-        served = page_of(self.get_json({"page": page, "limit": limit}), page, limit)
-        served.rows = [normalised(row, self.times) for row in served.rows]
-        return served
+    time_fields = ("created_at",)
 
     @override
     def read_partition(self, context: Context | None) -> t.Iterable[Row]:
         report, seen = Report(), set[str]()
-        for page in self.page_walk(self.page, report).walk():
+        for page in self.page_walk(self.read_page, report).walk():
             yield from unseen(page.fresh, seen)  # a row pushed down a page comes again
         self.account(context, report)
 

@@ -72,8 +72,8 @@ SETTINGS = th.PropertiesList(
                 "api_key",
                 th.StringType,
                 secret=True,
-                description="Convotic API key (X-API-Key). Without it "
-                "convotic_messages and convotic_contacts are skipped.",
+                description="Convotic API key (X-API-Key). Without it every Convotic "
+                "stream is skipped.",
             ),
             th.Property(
                 "base_url",

@@ -13,8 +13,6 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_messages.errors import objects_under
-
 Row = dict[str, t.Any]
 Request = tuple[int, int]  # (page, limit)
 
@@ -49,19 +47,12 @@ class Page:
         return self.total_items is not None and self.end < self.total_items
 
 
-def page_of(payload: t.Any, page: int, limit: int) -> Page:
-    """A list endpoint's body as a Page; `data: null` is an empty page."""
-    if isinstance(payload, dict) and payload.get("data") is None and "data" in payload:
-        payload = {**payload, "data": []}
-    rows = objects_under(
-        payload,
-        "data",
-        answer=f"Cekat page {page}",
-        shape="{success, data: [...], metadata: {pagination}}",
-        setting="cekat.base_url",
-    )
-    total = ((payload.get("metadata") or {}).get("pagination") or {}).get("total_items")
-    return Page(page, limit, rows, total if isinstance(total, int) else None)
+def total_items(payload: t.Any) -> int | None:
+    """`metadata.pagination.total_items` of a list endpoint's body, when it is a number."""
+    metadata = payload.get("metadata") if isinstance(payload, dict) else None
+    pagination = metadata.get("pagination") if isinstance(metadata, dict) else None
+    total = pagination.get("total_items") if isinstance(pagination, dict) else None
+    return total if isinstance(total, int) else None
 
 
 def overlapping(frontier: int, most: int, overlap: int = 1) -> Request:

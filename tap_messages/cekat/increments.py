@@ -20,98 +20,47 @@ Cekat documents neither a sort nor a date filter, so a run decides from the rows
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
 import math
-import re
 import typing as t
 from dataclasses import dataclass
 
-from tap_messages.cekat_pages import Page
-from tap_messages.cekat_walk import PageWalk
-from tap_messages.timestamps import format_utc, is_utc
+from tap_messages.cekat.page_walk import PageWalk
+from tap_messages.cekat.pages import Page
+from tap_messages.cekat.served_order import ServedOrder
+from tap_messages.shared.timestamps import format_utc, is_utc
 
 Row = dict[str, t.Any]
-_DURATION = re.compile(
-    r"P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?"
-)
-
-
-def duration(text: str) -> dt.timedelta:
-    """An ISO 8601 duration of weeks, days, hours, minutes and seconds (P1D, PT6H, P1DT12H)."""
-    match = _DURATION.fullmatch(text.strip().upper())
-    if not match or text.strip().upper() in {"P", "PT"}:
-        msg = (
-            f"cekat.lookback: {text!r} is not an ISO 8601 duration in weeks, days, hours, minutes "
-            "or seconds (for example P1D or PT6H; years and months have no fixed length)."
-        )
-        raise ValueError(msg)
-    return dt.timedelta(**{k: int(v) for k, v in match.groupdict().items() if v})
-
-
-class ServedOrder:
-    """What the rows read so far say about the order the API serves them in."""
-
-    KEYS = ("created_at", "updated_at")
-
-    def __init__(self) -> None:
-        """No evidence yet."""
-        self.rises = dict.fromkeys(self.KEYS, 0)
-        self.falls = dict.fromkeys(self.KEYS, 0)
-
-    def see(self, rows: list[Row]) -> None:
-        """Take one page's rows, in the order served."""
-        for key in self.KEYS:
-            values = [row.get(key) for row in rows]
-            readable = [v for v in values if is_utc(v)]
-            for before, after in itertools.pairwise(readable):
-                self.rises[key] += after > before
-                self.falls[key] += after < before
-
-    def _only(self, moves: dict[str, int], other: dict[str, int], key: str) -> bool:
-        return moves[key] > 0 and other[key] == 0
-
-    @property
-    def newest_first(self) -> bool:
-        """Descending by created_at or updated_at, and ascending by neither."""
-        down = any(self._only(self.falls, self.rises, k) for k in self.KEYS)
-        return down and not any(self._only(self.rises, self.falls, k) for k in self.KEYS)
-
-    @property
-    def oldest_first(self) -> bool:
-        """Ascending by created_at or updated_at, and descending by neither."""
-        up = any(self._only(self.rises, self.falls, k) for k in self.KEYS)
-        return up and not any(self._only(self.falls, self.rises, k) for k in self.KEYS)
-
-    @property
-    def by_creation(self) -> bool:
-        """Proven sorted by created_at: updated_at moves both ways where created_at does not."""
-        return (
-            self.rises["updated_at"] > 0
-            and self.falls["updated_at"] > 0
-            and not (self.rises["created_at"] and self.falls["created_at"])
-        )
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows a run must emit: changed since `bookmark`; '' means every row."""
+    """Which rows a run must emit: changed since `bookmark`, created at `floor` or later.
+
+    '' means no bound: a first sync without start_date reads every row.
+    """
 
     bookmark: str
     threshold: str  # rows created before it and unchanged since the bookmark are out of scope
+    floor: str = ""  # start_date: rows created before it are never emitted
 
     @classmethod
-    def since(cls, bookmark: dt.datetime | None, lookback: dt.timedelta) -> Scope:
-        """The scope of a run from `bookmark` (None: the first run without start_date)."""
-        if bookmark is None:
+    def since(
+        cls, start: dt.datetime | None, lookback: dt.timedelta, floor: dt.datetime | None
+    ) -> Scope:
+        """The scope of a run from `start`, the later of the bookmark and `floor` (start_date)."""
+        if start is None:
             return cls("", "")
-        return cls(format_utc(bookmark), format_utc(bookmark - lookback))
+        threshold = start - lookback if floor is None else max(start - lookback, floor)
+        return cls(format_utc(start), format_utc(threshold), format_utc(floor) if floor else "")
 
     def wants(self, row: Row) -> bool:
-        """True unless the row is known to be unchanged since the bookmark."""
-        updated = row.get("updated_at")
-        return not (is_utc(updated) and updated < self.bookmark)
+        """True unless the row is known to be unchanged since the bookmark or older than floor."""
+        updated, created = row.get("updated_at"), row.get("created_at")
+        return not (
+            (is_utc(updated) and updated < self.bookmark)
+            or (is_utc(created) and created < self.floor)
+        )
 
     def past(self, rows: list[Row]) -> bool:
         """True when every row is older than the bookmark and created before the threshold."""
@@ -152,26 +101,23 @@ def start_of_increment(
 
 
 def rows_in_scope(
-    new_walk: t.Callable[[], PageWalk], scope: Scope, logger: logging.Logger
+    new_walk: t.Callable[[bool], PageWalk], scope: Scope, logger: logging.Logger
 ) -> t.Iterator[Row]:
-    """Every row of the list in scope: where to start, where to stop, as the served order allows."""
-    walk, order = new_walk(), ServedOrder()
+    """Every row of the list in scope: where to start, where to stop, as the served order allows.
+
+    `new_walk(stops_early)` makes a page walk; one that may stop early does not read ahead.
+    """
+    walk = new_walk(bool(scope.bookmark))
     first = walk.first()
-    order.see(first.rows)
-    walk.newest_first = order.newest_first
     yield from filter(scope.wants, first.fresh)
     start = first
-    if scope.bookmark and order.oldest_first:
+    if scope.bookmark and walk.order.oldest_first:
         start = start_of_increment(walk.read, first, scope, walk.most)
         if start is not first:
             yield from filter(scope.wants, start.fresh)
-    # Pages are read ahead wherever the walk reads on to the end anyway.
-    walk.read_ahead = not (scope.bookmark and order.newest_first)
     for page in walk.walk(start):
-        order.see(page.rows)
-        walk.by_creation, walk.newest_first = order.by_creation, order.newest_first
         yield from filter(scope.wants, page.fresh)
-        if scope.bookmark and order.newest_first and scope.past(page.rows):
+        if scope.bookmark and walk.newest_first and scope.past(page.rows):
             logger.info(
                 "Cekat serves newest first: stopped at page %d (limit %d), older than the "
                 "bookmark less the lookback",
@@ -179,8 +125,8 @@ def rows_in_scope(
                 page.limit,
             )
             break
-    if order.newest_first and not order.by_creation:
-        yield from moved_to_the_top(new_walk(), first)
+    if walk.newest_first and not walk.by_creation:
+        yield from filter(scope.wants, moved_to_the_top(new_walk(True), first))
 
 
 def moved_to_the_top(walk: PageWalk, first: Page) -> t.Iterator[Row]:

@@ -12,9 +12,9 @@ from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from typing_extensions import override
 
-from tap_messages.errors import InvalidRecordError
-from tap_messages.schema_files import SCHEMAS
-from tap_messages.timestamps import format_utc
+from tap_messages.shared.errors import InvalidRecordError
+from tap_messages.shared.schema_files import SCHEMAS
+from tap_messages.shared.timestamps import format_utc
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -34,8 +34,8 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_messages.errors import TapMessagesError
-from tap_messages.timestamps import parse
+from tap_messages.shared.errors import TapMessagesError
+from tap_messages.shared.timestamps import parse
 
 TICK = dt.timedelta(microseconds=1)
 MAX_BUFFERED = 5_000

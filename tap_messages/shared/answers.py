@@ -1,4 +1,4 @@
-"""A vendor's answer as JSON: read in its declared charset, with what UTF-8 cannot hold replaced."""
+"""A vendor's answer: JSON read in its declared charset, then the rows under its documented key."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import typing as t
 
 import msgspec
 import requests
+
+from tap_messages.shared.errors import TapMessagesError
 
 
 def decoded(response: requests.Response, logger: logging.Logger, where: str) -> t.Any:
@@ -44,3 +46,19 @@ def without_lone_surrogates(value: t.Any) -> tuple[t.Any, int]:
         fixed = {k: without_lone_surrogates(v) for k, v in value.items()}
         return {k: v for k, (v, _) in fixed.items()}, sum(n for _, n in fixed.values())
     return value, 0
+
+
+def objects_under(
+    payload: t.Any, key: str, *, answer: str, shape: str, setting: str
+) -> list[dict[str, t.Any]]:
+    """The JSON objects under `key` (`null` is none); else stop, naming the documented shape.
+
+    A body of another shape usually means `setting` (a base_url) points at something else.
+    """
+    rows = payload.get(key, ...) if isinstance(payload, dict) else ...
+    if rows is None:
+        return []
+    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
+        return rows
+    msg = f"{answer} is not the documented shape ({shape}); is {setting} right?"
+    raise TapMessagesError(msg)

@@ -1,4 +1,8 @@
-"""How long to wait before retrying: the server's Retry-After when given, else capped backoff."""
+"""How long to wait before retrying: the server's Retry-After when given, else capped backoff.
+
+The wait is spent in the vendor's pacer (`RatePacer.hold`), not in backoff's sleep, so that a
+429 holds every thread of the vendor and a test can observe the wait on an injected clock.
+"""
 
 from __future__ import annotations
 
@@ -37,16 +41,13 @@ def backoff_wait(attempt: int, max_wait: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def wait_before_retry(error: BaseException, attempt: int, max_wait: float) -> float:
+def wait_before_retry(error: BaseException | None, attempt: int, max_wait: float) -> float:
     """Retry-After when given, else jittered exponential backoff; never more than max_wait."""
     asked = retry_after(error.response if isinstance(error, RetriableAPIError) else None)
     return min(asked, max_wait) if asked is not None else backoff_wait(attempt, max_wait)
 
 
-def retry_waits(max_wait: float) -> t.Generator[float, t.Any, None]:
-    """The SDK's wait generator: each retry's wait, from the error that caused it."""
-    error = yield 0.0
-    attempt = 0
+def no_sleep() -> t.Generator[float, t.Any, None]:
+    """Backoff's own waits, all zero: the retry's wait is held in the vendor's pacer instead."""
     while True:
-        attempt += 1
-        error = yield wait_before_retry(error, attempt, max_wait)
+        yield 0.0

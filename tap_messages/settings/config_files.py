@@ -18,7 +18,7 @@ from pathlib import PurePath
 import jsonschema
 from dotenv import dotenv_values, find_dotenv
 
-from tap_messages.errors import TapMessagesError
+from tap_messages.shared.errors import TapMessagesError
 
 LOGGER = logging.getLogger("tap-messages")
 PREFIX = "TAP_MESSAGES_"

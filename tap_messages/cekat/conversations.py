@@ -8,9 +8,8 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_messages.cekat_cursor_walk import Cursor, KeysetPage, KeysetWalk, keyset_page_of
-from tap_messages.timestamps import normalised
-from tap_messages.vendors import CekatStream
+from tap_messages.cekat.client import CekatStream
+from tap_messages.cekat.keyset_walk import Cursor, KeysetPage, KeysetWalk, next_cursor
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -31,7 +30,7 @@ class CekatConversationsStream(CekatStream):
     path = "/api/conversations"
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = None
-    times: t.ClassVar[tuple[str, ...]] = ("created_at", "resolved_at", "last_message.created_at")
+    time_fields = ("created_at", "resolved_at", "last_message.created_at")
 
     @cached_property
     @override
@@ -42,9 +41,11 @@ class CekatConversationsStream(CekatStream):
         """The conversations after `cursor` (from the start when None), times in UTC."""
         after = {"cursor_id": cursor[0], "cursor_ts": cursor[1]} if cursor else {}
         params = {"limit": self.page_size, **(context or {}), **after}
-        served = keyset_page_of(self.get_json(params))
-        served.rows = [normalised(row, self.times) for row in served.rows]
-        return served
+        payload = self.get_json(params)
+        shape = "{success, data: [...], metadata: {next_cursor: {cursor_id, cursor_ts}}}"
+        answer = "Cekat's page of conversations"
+        rows = self.rows_under(payload, "data", answer=answer, shape=shape)
+        return KeysetPage(rows, next_cursor(payload))
 
     @override
     def read_partition(self, context: Context | None) -> t.Iterable[Row]:

@@ -8,8 +8,7 @@ import logging
 import typing as t
 from urllib.parse import urlparse
 
-from tap_messages import timestamps
-from tap_messages.cekat_increments import duration
+from tap_messages.shared import timestamps
 
 LOGGER = logging.getLogger("tap-messages")
 VENDORS = ("cekat", "convotic")
@@ -90,7 +89,7 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     lookback = (config.get("cekat") or {}).get("lookback")
     if isinstance(lookback, str):
         try:
-            duration(lookback)
+            timestamps.duration(lookback)
         except ValueError as exc:
             errors.append(str(exc))
     zone = (config.get("cekat") or {}).get("timezone")

@@ -8,11 +8,10 @@ import json
 import logging
 import typing as t
 
-from tap_messages import timestamps
-from tap_messages.errors import TapMessagesError
+from tap_messages.shared import timestamps
+from tap_messages.shared.errors import TapMessagesError
 
 LOGGER = logging.getLogger("tap-messages")
-STREAMS = ("cekat_messages", "convotic_messages", "quarantined_records")
 
 
 def _load(handle: t.IO[str], what: str) -> t.Any:
@@ -54,7 +53,7 @@ def unwrapped(state: t.Any) -> t.Any:
     return state
 
 
-def state_problems(state: t.Any) -> list[str]:
+def state_problems(state: t.Any, streams: t.Collection[str]) -> list[str]:
     """What is wrong with a state object, in its own terms (empty when usable)."""
     if not isinstance(state, dict):
         return ['the state must be a JSON object like {"bookmarks": {...}}']
@@ -63,14 +62,14 @@ def state_problems(state: t.Any) -> list[str]:
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
         return ['"bookmarks" must be an object keyed by stream name']
-    if bookmarks and not set(bookmarks) & set(STREAMS):
+    if bookmarks and not set(bookmarks) & set(streams):
         names = ", ".join(sorted(bookmarks)[:5])
         return [
             f"its bookmarks name {names}, none of tap-messages' streams: it is another tap's "
             "state; pass this tap's state, or none to start from start_date"
         ]
     now, problems = dt.datetime.now(dt.timezone.utc), []
-    for stream in STREAMS:
+    for stream in streams:
         entry = bookmarks.get(stream)
         if entry is None:
             continue
@@ -90,7 +89,7 @@ def state_problems(state: t.Any) -> list[str]:
     return problems
 
 
-def catalog_problems(catalog: t.Any) -> list[str]:
+def catalog_problems(catalog: t.Any, streams: t.Collection[str]) -> list[str]:
     """What is wrong with a catalog object (empty when usable)."""
     if not isinstance(catalog, dict) or not isinstance(catalog.get("streams"), list):
         return ['the catalog must be a JSON object with a "streams" list (see --discover)']
@@ -105,7 +104,7 @@ def catalog_problems(catalog: t.Any) -> list[str]:
                 f'streams[{i}] ({stream["tap_stream_id"]}): "schema" must be an '
                 'object and "metadata" a list'
             )
-        elif stream["tap_stream_id"] not in STREAMS:
+        elif stream["tap_stream_id"] not in streams:
             LOGGER.warning(
                 "Catalog stream %r is not a stream of tap-messages; ignored.",
                 stream["tap_stream_id"],
@@ -113,14 +112,17 @@ def catalog_problems(catalog: t.Any) -> list[str]:
     return problems
 
 
-def checked(handle: t.IO[str] | None, what: str) -> t.IO[str] | None:
+def checked(
+    handle: t.IO[str] | None, what: str, streams: t.Collection[str]
+) -> t.IO[str] | None:
     """The file's content, re-readable, once it passes; else a TapMessagesError naming the fix."""
     if handle is None:
         return None
     content = _load(handle, what)
     if what == "state":
         content = unwrapped(content)
-    problems = state_problems(content) if what == "state" else catalog_problems(content)
+    check = state_problems if what == "state" else catalog_problems
+    problems = check(content, streams)
     if problems:
         raise TapMessagesError(f"{what} file: " + "; ".join(problems) + ".")
     return io.StringIO(json.dumps(content))

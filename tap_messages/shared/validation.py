@@ -57,3 +57,17 @@ class UndeclaredFields:
         for name, value in record.items():
             if isinstance(value, dict) and isinstance(properties.get(name), dict):
                 self.leave_out(value, properties[name], f"{where}{name}.")
+
+
+class RecordCheck:
+    """A stream's check of each record: undeclared fields left out, then the schema's verdict."""
+
+    def __init__(self, stream: str, schema: dict[str, t.Any], logger: logging.Logger) -> None:
+        """Compile the schema once for the run."""
+        self.validator = RecordValidator(schema)
+        self.undeclared = UndeclaredFields(stream, schema, logger)
+
+    def problems(self, record: dict[str, t.Any]) -> list[str]:
+        """What is wrong with the record (empty when it is valid); undeclared fields are dropped."""
+        self.undeclared.leave_out(record)
+        return [] if self.validator.is_valid(record) else self.validator.errors(record)

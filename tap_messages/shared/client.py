@@ -14,21 +14,25 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from typing_extensions import override
 
-from tap_messages.answers import decoded
-from tap_messages.errors import TapMessagesError, answer_error, last_error
-from tap_messages.retries import retry_waits
-from tap_messages.schema_files import SCHEMAS
-from tap_messages.validation import RecordValidator, UndeclaredFields
+from tap_messages.shared.answers import decoded, objects_under
+from tap_messages.shared.errors import TapMessagesError, answer_error, deprecation, last_error
+from tap_messages.shared.retries import no_sleep, wait_before_retry
+from tap_messages.shared.schema_files import SCHEMAS
+from tap_messages.shared.timestamps import UTC, UtcTimes
+from tap_messages.shared.validation import RecordCheck
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+
     from backoff.types import Details
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
-    from tap_messages.quarantine import QuarantineStream
-    from tap_messages.rate_limits import RatePacer
-    from tap_messages.tap import TapMessages
+    from tap_messages.shared.pacing import RatePacer
+    from tap_messages.shared.quarantine import QuarantineStream
 
 USER_AGENT = "tap-messages/0.1 (+singer-sdk)"
+Row = dict[str, t.Any]
 
 
 class VendorStream(RESTStream[t.Any]):
@@ -37,6 +41,7 @@ class VendorStream(RESTStream[t.Any]):
     vendor: t.ClassVar[str]
     settings_prefix: t.ClassVar[str]
     reread_what: t.ClassVar[str] = "pages"
+    time_fields: t.ClassVar[tuple[str, ...]] = ()  # timestamps put in the tap's UTC format
     schema = StreamSchema(SchemaDirectory(SCHEMAS))
     allow_redirects = False  # a redirect would carry the key elsewhere: refused, with the address
     # post_process validates every record against the schema, so the SDK's conformance pass
@@ -44,13 +49,13 @@ class VendorStream(RESTStream[t.Any]):
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     @override
-    def __init__(self, tap: TapMessages) -> None:
+    def __init__(self, tap: Tap, *, pacer: RatePacer, quarantine: QuarantineStream) -> None:
         super().__init__(tap)
-        self.tap = tap
+        self.pacer, self.quarantine = pacer, quarantine
         self.requests_made = self.emitted = self.quarantined = self.reread = 0
         self.shortfalls: list[str] = []
         self.counting = threading.Lock()  # counters that read-ahead threads add to
-        self._deprecation_logged = False
+        self._deprecation_said = False
         # A STATE message repeats every partition's bookmark: space them out as partitions grow.
         self.STATE_MSG_FREQUENCY = max(1_000, 10 * len(self.partitions or ()))
         session, pool = self.requests_session, HTTPAdapter(pool_maxsize=self.max_concurrency)
@@ -66,6 +71,16 @@ class VendorStream(RESTStream[t.Any]):
     def settings(self) -> t.Mapping[str, t.Any]:
         """This vendor's block of the config (`cekat` or `convotic`)."""
         return self.config.get(self.settings_prefix) or {}
+
+    @property
+    def naive_zone(self) -> dt.tzinfo:
+        """The zone of the vendor's timestamps that carry no offset."""
+        return UTC
+
+    @cached_property
+    def utc_times(self) -> UtcTimes:
+        """Puts this stream's `time_fields` in the tap's one UTC format."""
+        return UtcTimes(self.time_fields, self.naive_zone)
 
     @property
     def max_concurrency(self) -> int:
@@ -96,11 +111,6 @@ class VendorStream(RESTStream[t.Any]):
         """Headers that carry this vendor's key."""
         raise NotImplementedError
 
-    @cached_property
-    def pacer(self) -> RatePacer:
-        """The vendor's request budget, shared with every other stream of the vendor."""
-        return self.tap.pacer(self.vendor)
-
     # Requests: paced, retried with Retry-After or backoff, typed when they fail for good.
 
     @cached_property
@@ -122,7 +132,9 @@ class VendorStream(RESTStream[t.Any]):
         )
         self.pacer.observe(response.headers)
         self.validate_response(response)
-        self._note_deprecation(response)
+        if not self._deprecation_said and (notice := deprecation(response, self.vendor)):
+            self._deprecation_said = True
+            self.logger.warning("%s", notice)
         try:
             payload = decoded(response, self.logger, f"{self.vendor} {self.path}")
         except ValueError as exc:
@@ -135,6 +147,12 @@ class VendorStream(RESTStream[t.Any]):
     def refusal(self, payload: t.Any) -> Exception | None:
         """The error a successful HTTP answer may still carry in its body (none by default)."""
         return None
+
+    def rows_under(self, payload: t.Any, key: str, *, answer: str, shape: str) -> list[Row]:
+        """The answer's rows under `key`, their times in UTC; else stop naming the shape."""
+        setting = f"{self.settings_prefix}.base_url"
+        rows = objects_under(payload, key, answer=answer, shape=shape, setting=setting)
+        return [self.utc_times(row) for row in rows]
 
     def get_json(self, params: dict[str, t.Any]) -> t.Any:
         """GET this stream's endpoint with params; paced, retried, decoded from JSON."""
@@ -153,20 +171,9 @@ class VendorStream(RESTStream[t.Any]):
         if error := answer_error(response, self.vendor, self.settings_prefix, self.path):
             raise error
 
-    def _note_deprecation(self, response: requests.Response) -> None:
-        if response.headers.get("Deprecation") and not self._deprecation_logged:
-            self._deprecation_logged = True
-            self.logger.warning(
-                "%s marks %s as deprecated (Sunset: %s); after that date it answers 410 Gone. "
-                "Upgrade tap-messages before then.",
-                self.vendor,
-                self.path,
-                response.headers.get("Sunset", "not given"),
-            )
-
     @override
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        return retry_waits(float(self.config.get("max_retry_wait", 300)))
+        return no_sleep()  # backoff_handler holds the vendor's pacer for the wait instead
 
     @override
     def backoff_max_tries(self) -> int:
@@ -174,25 +181,28 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def backoff_jitter(self, value: float) -> float:
-        return value  # the wait generator already jitters its own backoff, not Retry-After
+        return value  # the backoff jitters itself in wait_before_retry; Retry-After is exact
 
     @override
     def backoff_handler(self, details: Details) -> None:
-        error, tries = details.get("exception"), self.backoff_max_tries() - 1
+        """Hold every request of the vendor for Retry-After or the backoff, and say so."""
+        error, tries = details.get("exception"), details.get("tries", 0)
+        wait = wait_before_retry(error, tries, float(self.config.get("max_retry_wait", 300)))
+        self.pacer.hold(wait)
         self.logger.warning(
             "%s request to %s failed (%s); retry %d of %d in %.2f s",
             *(self.vendor, self.path, last_error(error) if error else "no answer"),
-            *(details.get("tries", 0), tries, details.get("wait") or 0.0),
+            *(tries, self.backoff_max_tries() - 1, wait),
         )
 
     # Records: each partition read by the subclass's walk, then checked against the schema.
 
-    def read_partition(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def read_partition(self, context: Context | None) -> t.Iterable[Row]:
         """The vendor rows of one partition (or of the whole stream), in the order to emit them."""
         raise NotImplementedError
 
     @override
-    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+    def get_records(self, context: Context | None) -> t.Iterable[Row]:
         """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit.
 
         None without the vendor's key: `--test` syncs even the streams deselected for lack of it.
@@ -228,31 +238,18 @@ class VendorStream(RESTStream[t.Any]):
     # Records: every one is checked against the schema before the SDK writes it or its bookmark.
 
     @cached_property
-    def validator(self) -> RecordValidator:
-        """The compiled validator for this stream's schema."""
-        return RecordValidator(self.schema)
-
-    @cached_property
-    def undeclared(self) -> UndeclaredFields:
-        """Fields the vendor sends that the schema does not declare: reported, left out."""
-        return UndeclaredFields(self.name, self.schema, self.logger)
-
-    @property
-    def quarantine(self) -> QuarantineStream:
-        """Where records that fail validation go."""
-        return t.cast("QuarantineStream", self.tap.streams["quarantined_records"])
+    def record_check(self) -> RecordCheck:
+        """The compiled schema check, which also leaves out (and reports) undeclared fields."""
+        return RecordCheck(self.name, self.schema, self.logger)
 
     @override
-    def post_process(
-        self, row: dict[str, t.Any], context: Context | None = None
-    ) -> dict[str, t.Any] | None:
+    def post_process(self, row: Row, context: Context | None = None) -> Row | None:
         """The row, if valid; else quarantined (returns None) or, in fail mode, the run stops."""
         for key, value in (context or {}).items():
             row.setdefault(key, value)
-        self.undeclared.leave_out(row)
-        if self.validator.is_valid(row):
+        if not (errors := self.record_check.problems(row)):
             self.emitted += 1
             return row
-        self.quarantine.refuse(self, row, self.validator.errors(row))
+        self.quarantine.refuse(self, row, errors)
         self.quarantined += 1
         return None

@@ -27,10 +27,11 @@ import functools
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_messages.cekat_pages import Page, Request, anchored, covering, overlapping, short_of_totals
-from tap_messages.errors import TapMessagesError
-from tap_messages.read_ahead import ReadAhead
-from tap_messages.timestamps import is_utc
+from tap_messages.cekat.pages import Page, Request, anchored, covering, overlapping, short_of_totals
+from tap_messages.cekat.served_order import ServedOrder
+from tap_messages.shared.errors import TapMessagesError
+from tap_messages.shared.read_ahead import ReadAhead
+from tap_messages.shared.timestamps import is_utc
 
 STALLED = 3  # accepted pages in a row that bring nothing new
 RETRIES = 3  # fresh looks at a page that contradicts the totals
@@ -56,12 +57,26 @@ class PageWalk:
     ahead: ReadAhead[Request, Page]
     pause: t.Callable[[int], None]
     report: Report
-    read_ahead: bool = False  # may pages be fetched before their turn
-    by_creation: bool = False  # is the list known to be sorted by created_at
-    newest_first: bool = False  # is the list known to be served newest first
+    stops_early: bool = False  # will the caller stop at the first page out of its scope
+    order: ServedOrder = field(default_factory=ServedOrder)  # learnt from every page accepted
     _recoveries: int = 0
     _overlap: int = 1  # rows each page must hold again; grows while rows keep moving up
     _calm: int = 0  # pages accepted since the last recovery
+
+    @property
+    def by_creation(self) -> bool:
+        """Is the list known to be sorted by created_at (a changed row keeps its place)."""
+        return self.order.by_creation
+
+    @property
+    def newest_first(self) -> bool:
+        """Is the list known to be served newest first."""
+        return self.order.newest_first
+
+    @property
+    def read_ahead(self) -> bool:
+        """May pages be fetched before their turn: yes, unless the caller may stop soon."""
+        return not (self.stops_early and self.order.newest_first)
 
     def walk(self, start: Page | None = None) -> t.Iterator[Page]:
         """Walk on from an accepted page (or from page 1) to the end of the list."""
@@ -76,6 +91,7 @@ class PageWalk:
         if 0 < len(page.rows) < self.most and page.promises_more():
             self.most = len(page.rows)
         page.fresh = list(page.rows)
+        self.order.see(page.rows)
         return page
 
     def _walk(self, start: Page | None) -> t.Iterator[Page]:
@@ -109,6 +125,7 @@ class PageWalk:
                     "parameter."
                 )
                 raise TapMessagesError(msg)
+            self.order.see(page.rows)
             yield page
             if len(page.rows) < page.limit and page.end <= tail.end:  # no further: the end
                 if page.promises_more():

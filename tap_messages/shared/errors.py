@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import typing as t
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -55,20 +53,6 @@ def last_error(error: BaseException) -> str:
     return f"{type(error).__name__} ({str(reason or error).split('?')[0][:200]})"
 
 
-def objects_under(
-    payload: t.Any, key: str, *, answer: str, shape: str, setting: str
-) -> list[t.Any]:
-    """The list of JSON objects under `key`; else stop, naming the answer and its documented shape.
-
-    A body of another shape usually means `setting` (a base_url) points at something else.
-    """
-    rows = payload.get(key) if isinstance(payload, dict) else None
-    if isinstance(rows, list) and all(isinstance(row, dict) for row in rows):
-        return rows
-    msg = f"{answer} is not the documented shape ({shape}); is {setting} right?"
-    raise TapMessagesError(msg)
-
-
 def answer_error(
     response: requests.Response, vendor: str, prefix: str, path: str
 ) -> Exception | None:
@@ -98,19 +82,12 @@ def answer_error(
     return None
 
 
-_TRANSIENT = re.compile(
-    r"temporar|unavailable|timed? ?out|try again|overload|busy|maintenance", re.I
-)
-
-
-def cekat_refusal(payload: t.Any, path: str) -> Exception | None:
-    """A `success: false` body (even with HTTP 200): the vendor's words, retried if transient."""
-    if not (isinstance(payload, dict) and payload.get("success") is False):
+def deprecation(response: requests.Response, vendor: str) -> str | None:
+    """What to do about an answer that marks its API version deprecated (none if it does not)."""
+    if not response.headers.get("Deprecation"):
         return None
-    error = payload.get("error")
-    words = str((error.get("message") if isinstance(error, dict) else error) or "no reason given")
-    status = payload.get("status_code")
-    msg = f"Cekat refused {path} (success: false): {words[:200]}"
-    if _TRANSIENT.search(words) or (isinstance(status, int) and (status >= 500 or status == 429)):
-        return RetriableAPIError(msg)
-    return VendorAPIError(msg, status if isinstance(status, int) else 200)
+    return (
+        f"{vendor} marks {urlparse(response.url or '').path or 'its API'} as deprecated (Sunset: "
+        f"{response.headers.get('Sunset', 'not given')}); after that date it answers 410 Gone. "
+        "Upgrade tap-messages before then."
+    )

@@ -35,9 +35,9 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_messages.cekat_walk import STALLED, Report
-from tap_messages.errors import TapMessagesError, objects_under
-from tap_messages.rows import unseen
+from tap_messages.cekat.page_walk import STALLED, Report
+from tap_messages.shared.errors import TapMessagesError
+from tap_messages.shared.rows import unseen
 
 LOOKS_BACK = 4  # passes from the top for conversations that moved there, while they bring any
 
@@ -53,21 +53,12 @@ class KeysetPage:
     next_cursor: Cursor | None
 
 
-def keyset_page_of(payload: t.Any) -> KeysetPage:
-    """A keyset endpoint's body as a KeysetPage; `data: null` is an empty page."""
-    if isinstance(payload, dict) and "data" in payload and payload.get("data") is None:
-        payload = {**payload, "data": []}
-    rows = objects_under(
-        payload,
-        "data",
-        answer="Cekat's page of conversations",
-        shape="{success, data: [...], metadata: {next_cursor: {cursor_id, cursor_ts}}}",
-        setting="cekat.base_url",
-    )
-    metadata = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
-    cursor = metadata.get("next_cursor")
+def next_cursor(payload: t.Any) -> Cursor | None:
+    """`metadata.next_cursor` of a keyset endpoint's body; None at the end of the list."""
+    metadata = payload.get("metadata") if isinstance(payload, dict) else None
+    cursor = metadata.get("next_cursor") if isinstance(metadata, dict) else None
     if cursor is None:
-        return KeysetPage(rows, None)
+        return None
     parts = (cursor.get("cursor_id"), cursor.get("cursor_ts")) if isinstance(cursor, dict) else ()
     if len(parts) != 2 or not all(isinstance(p, (str, int)) and p != "" for p in parts):
         msg = (
@@ -75,7 +66,7 @@ def keyset_page_of(payload: t.Any) -> KeysetPage:
             "{cursor_id, cursor_ts}; the conversations after it cannot be asked for."
         )
         raise TapMessagesError(msg)
-    return KeysetPage(rows, (str(parts[0]), str(parts[1])))
+    return str(parts[0]), str(parts[1])
 
 
 @dataclass

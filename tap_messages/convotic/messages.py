@@ -9,18 +9,20 @@ from functools import cached_property
 
 from typing_extensions import override
 
-from tap_messages.convotic_windows import Answer, Habits, WalkTooLong, WindowWalk
-from tap_messages.errors import TapMessagesError, VendorAPIError, objects_under
-from tap_messages.partition_state import IndexedStateManager
-from tap_messages.read_ahead import ReadAhead
-from tap_messages.timestamps import UTC, parse, to_utc_or_none
-from tap_messages.vendors import ConvoticStream
+from tap_messages.convotic.client import ConvoticStream
+from tap_messages.convotic.window_walk import Answer, Habits, WalkTooLong, WindowWalk
+from tap_messages.shared.errors import TapMessagesError, VendorAPIError
+from tap_messages.shared.partition_state import IndexedStateManager
+from tap_messages.shared.read_ahead import ReadAhead
+from tap_messages.shared.timestamps import UTC, parse
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams._state import StreamStateManager
 
-    from tap_messages.tap import TapMessages
+    from tap_messages.shared.pacing import RatePacer
+    from tap_messages.shared.quarantine import QuarantineStream
 
 LIMIT = 100
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,7 +45,7 @@ class ConvoticMessagesStream(ConvoticStream):
     """Messages of the conversations in `convotic.conversation_ids` (the API cannot list them).
 
     Each conversation is walked in time order up to the instant the run started (see
-    convotic_windows), so its `timestamp` bookmark advances with every record and a killed run
+    window_walk), so its `timestamp` bookmark advances with every record and a killed run
     resumes where it stopped. The next conversations are read ahead on threads while the SDK
     writes the current one. Conversations missing from the API (404) are skipped with a warning.
     """
@@ -54,10 +56,11 @@ class ConvoticMessagesStream(ConvoticStream):
     replication_key = "timestamp"
     is_sorted = True
     reread_what = "windows"
+    time_fields = ("timestamp",)
 
     @override
-    def __init__(self, tap: TapMessages) -> None:
-        super().__init__(tap)
+    def __init__(self, tap: Tap, *, pacer: RatePacer, quarantine: QuarantineStream) -> None:
+        super().__init__(tap, pacer=pacer, quarantine=quarantine)
         self.run_end = dt.datetime.now(UTC)
         self.habits = Habits()
         self.not_found: list[str] = []
@@ -179,16 +182,12 @@ class ConvoticMessagesStream(ConvoticStream):
             "platform": self.settings.get("platform"),
         }
         payload = self.get_json(params)
-        messages = objects_under(
+        messages = self.rows_under(
             payload,
             "messages",
             answer=f"Convotic's answer for conversation {conversation}",
             shape="{messages: [...], conversationId, total, limit}",
-            setting="convotic.base_url",
         )
-        for message in messages:
-            if (stamp := to_utc_or_none(message.get("timestamp"))) is not None:
-                message["timestamp"] = stamp
         total = payload.get("total")
         answer = Answer(messages, total if isinstance(total, int) else None)
         if outside := answer.outside(lo, hi):

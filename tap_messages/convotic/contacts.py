@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 from typing_extensions import override
 
-from tap_messages.errors import objects_under
-from tap_messages.rows import unseen
-from tap_messages.timestamps import normalised
-from tap_messages.vendors import ConvoticStream
+from tap_messages.convotic.client import ConvoticStream
+from tap_messages.shared.rows import unseen
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -53,20 +51,18 @@ class ConvoticContactsStream(ConvoticStream):
     path = "/v1/contacts"
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = None
-    times: t.ClassVar[tuple[str, ...]] = ("createdAt", "lastMessageAt")
+    time_fields = ("createdAt", "lastMessageAt")
 
     def listing(self, platform: str | None) -> Listing:
         """The first LIMIT contacts of a platform (of all when None), times in UTC."""
         payload = self.get_json({"limit": LIMIT, "platform": platform})
-        contacts = objects_under(
+        contacts = self.rows_under(
             payload,
             "contacts",
             answer=f"Convotic's contacts{f' of {platform}' if platform else ''}",
             shape="{contacts: [...], total, limit}",
-            setting="convotic.base_url",
         )
         total = payload.get("total")
-        contacts = [normalised(contact, self.times) for contact in contacts]
         return Listing(contacts, total if isinstance(total, int) else None)
 
     @override

@@ -1,0 +1,1 @@
+"""Convotic's streams: messages by the time-window walk per conversation, and contacts."""

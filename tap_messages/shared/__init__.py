@@ -1,0 +1,1 @@
+"""What both vendors share: the REST base, retries, pacing, record checks, state, time."""
