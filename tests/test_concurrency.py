@@ -121,7 +121,7 @@ def test_each_conversation_bookmark_is_its_newest_record_when_read_ahead(serve):
     partitions = run.final_state["bookmarks"]["convotic_messages"]["partitions"]
     bookmarks = {p["context"]["conversationId"]: p.get("replication_key_value") for p in partitions}
     assert {cid: bookmarks[cid] for cid in ids} == newest
-    assert "24 conversations read, 1 skipped as not found (conv_missing)" in run.stderr
+    assert "shortfalls: conversation conv_missing was skipped: not found (404)" in run.stderr
     assert f"{len(server.requests)} requests, " in run.stderr
     assert server.most_in_flight > 1
 

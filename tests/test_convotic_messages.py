@@ -103,8 +103,9 @@ def test_unknown_conversation_is_skipped_with_a_warning_and_counted(serve):
     run = run_messages(convotic_config(server, [*data.conversation_ids(), "conv_gone"]))
     assert run.returncode == 0, run.stderr
     assert keys_of(run) == data.keys()
-    assert "Skipping Convotic conversation conv_gone: not found (404)" in run.stderr
-    assert "3 conversations read, 1 skipped as not found (conv_gone)" in run.stderr
+    [warning] = [line for line in run.stderr.splitlines() if "WARNING" in line]
+    assert "conversation conv_gone was skipped: not found (404)" in warning
+    assert "shortfalls: conversation conv_gone was skipped: not found (404)" in run.stderr
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,4 @@ class CekatStream(VendorStream):
         """Add a walk's figures to the stream's; each shortfall a WARNING, none left unsaid."""
         self.reread += report.reread
         for shortfall in report.shortfalls:
-            where = f" ({context})" if context else ""
-            self.logger.warning("%s%s: %s", self.name, where, shortfall)
-            self.shortfalls.append(shortfall)
+            self.fall_short(f"{shortfall} ({context})" if context else shortfall)

@@ -29,7 +29,6 @@ class CekatConversationsStream(CekatStream):
     name = "cekat_conversations"
     path = "/api/conversations"
     primary_keys: t.ClassVar[list[str]] = ["id"]
-    replication_key = None
     time_fields = ("created_at", "resolved_at", "last_message.created_at")
 
     @cached_property

@@ -27,7 +27,6 @@ class CekatListStream(CekatStream):
     """A page-numbered Cekat list, full table: rows deduplicated by `id` within a run."""
 
     primary_keys: t.ClassVar[list[str]] = ["id"]
-    replication_key = None
     time_fields = ("created_at",)
 
     @override

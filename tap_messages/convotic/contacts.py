@@ -50,7 +50,6 @@ class ConvoticContactsStream(ConvoticStream):
     name = "convotic_contacts"
     path = "/v1/contacts"
     primary_keys: t.ClassVar[list[str]] = ["id"]
-    replication_key = None
     time_fields = ("createdAt", "lastMessageAt")
 
     def listing(self, platform: str | None) -> Listing:
@@ -90,10 +89,8 @@ class ConvoticContactsStream(ConvoticStream):
 
     def _short(self, detail: str, everyone: Listing, read: int) -> None:
         total = everyone.total if everyone.total is not None else "an unknown number of"
-        shortfall = (
+        self.fall_short(
             f"the workspace has {total} contacts and Convotic lists at most {LIMIT} per answer "
             f"with no way to page; {read} were read ({detail}), the rest cannot be listed "
             "through the API"
         )
-        self.logger.warning("convotic_contacts: %s.", shortfall)
-        self.shortfalls.append(shortfall)

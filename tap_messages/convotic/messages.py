@@ -47,7 +47,7 @@ class ConvoticMessagesStream(ConvoticStream):
     Each conversation is walked in time order up to the instant the run started (see
     window_walk), so its `timestamp` bookmark advances with every record and a killed run
     resumes where it stopped. The next conversations are read ahead on threads while the SDK
-    writes the current one. Conversations missing from the API (404) are skipped with a warning.
+    writes the current one. A conversation missing from the API (404) is skipped, a shortfall.
     """
 
     name = "convotic_messages"
@@ -63,7 +63,6 @@ class ConvoticMessagesStream(ConvoticStream):
         super().__init__(tap, pacer=pacer, quarantine=quarantine)
         self.run_end = dt.datetime.now(UTC)
         self.habits = Habits()
-        self.not_found: list[str] = []
         self.read_ahead: ReadAhead[str, list[Message]] = ReadAhead(self.max_concurrency)
         self._indexed_state: IndexedStateManager | None = None
 
@@ -110,13 +109,6 @@ class ConvoticMessagesStream(ConvoticStream):
     def finish(self) -> None:
         self.read_ahead.close()
         super().finish()
-        read, missing = len(self.partitions or []), self.not_found
-        self.logger.info(
-            "convotic_messages: %d conversations read, %d skipped as not found%s",
-            read - len(missing),
-            len(missing),
-            f" ({', '.join(missing)})" if missing else "",
-        )
 
     def _walker(self, context: Context) -> t.Callable[[], t.Iterator[list[Message]]]:
         """The conversation's walk, its start read from state here, on the SDK's thread."""
@@ -138,13 +130,11 @@ class ConvoticMessagesStream(ConvoticStream):
 
         def on_burst(moment: dt.datetime, limit: int, total: int | None) -> None:
             missing = f"up to {total - limit}" if total is not None else "an unknown number of"
-            shortfall = (
+            self.fall_short(
                 f"conversation {conversation}: {total or f'{limit} or more'} messages share the "
                 f"instant {iso_param(moment)}, more than the API returns at once ({limit}); "
                 f"{missing} messages at that instant may be missing"
             )
-            self.logger.warning("Convotic %s.", shortfall)
-            self.shortfalls.append(shortfall)
 
         walk = WindowWalk(
             fetch=lambda lo, hi: self.window(conversation, lo, hi),
@@ -162,11 +152,9 @@ class ConvoticMessagesStream(ConvoticStream):
         except VendorAPIError as exc:
             if exc.status != 404:
                 raise
-            self.not_found.append(conversation)
-            self.logger.warning(
-                "Skipping Convotic conversation %s: not found (404). Check "
-                "convotic.conversation_ids.",
-                conversation,
+            self.fall_short(
+                f"conversation {conversation} was skipped: not found (404); check "
+                "convotic.conversation_ids"
             )
         finally:
             with self.counting:

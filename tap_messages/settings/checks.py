@@ -86,16 +86,10 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             errors.append(f"{vendor}.api_key is missing while other {vendor} settings are set.")
         if "base_url" in block and (error := _url_error(vendor, block["base_url"])):
             errors.append(error)
-    lookback = (config.get("cekat") or {}).get("lookback")
-    if isinstance(lookback, str):
+    cekat = config.get("cekat") or {}
+    for name, read in (("lookback", timestamps.duration), ("timezone", timestamps.zone)):
         try:
-            timestamps.duration(lookback)
-        except ValueError as exc:
-            errors.append(str(exc))
-    zone = (config.get("cekat") or {}).get("timezone")
-    if isinstance(zone, str):
-        try:
-            timestamps.zone(zone)
+            _ = read(cekat[name]) if isinstance(cekat.get(name), str) else None
         except ValueError as exc:
             errors.append(str(exc))
     convotic = config.get("convotic") or {}

@@ -17,9 +17,8 @@ from typing_extensions import override
 from tap_messages.shared.answers import decoded, objects_under
 from tap_messages.shared.errors import TapMessagesError, answer_error, deprecation, last_error
 from tap_messages.shared.retries import no_sleep, wait_before_retry
-from tap_messages.shared.schema_files import SCHEMAS
 from tap_messages.shared.timestamps import UTC, UtcTimes
-from tap_messages.shared.validation import RecordCheck
+from tap_messages.shared.validation import SCHEMAS, RecordCheck
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -99,13 +98,8 @@ class VendorStream(RESTStream[t.Any]):
 
     @cached_property
     @override
-    def user_agent(self) -> str:
-        return USER_AGENT
-
-    @cached_property
-    @override
     def http_headers(self) -> dict[str, str]:
-        return {"User-Agent": self.user_agent, **self.auth_headers()}
+        return {"User-Agent": USER_AGENT, **self.auth_headers()}
 
     def auth_headers(self) -> dict[str, str]:
         """Headers that carry this vendor's key."""
@@ -220,6 +214,12 @@ class VendorStream(RESTStream[t.Any]):
             t.cast("t.Generator[t.Any, None, None]", rows).close()
         if not self.partitions or context == self.partitions[-1]:
             self.finish()
+
+    def fall_short(self, shortfall: str) -> None:
+        """Something in scope could not be read: a WARNING now, and in the closing line."""
+        self.logger.warning("%s: %s.", self.name, shortfall)
+        with self.counting:
+            self.shortfalls.append(shortfall)
 
     def finish(self) -> None:
         """After the last partition: close the connections; say what was read and what was not."""

@@ -13,8 +13,8 @@ from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from typing_extensions import override
 
 from tap_messages.shared.errors import InvalidRecordError
-from tap_messages.shared.schema_files import SCHEMAS
 from tap_messages.shared.timestamps import format_utc
+from tap_messages.shared.validation import SCHEMAS
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import typing as t
+from importlib.resources import files
 
 import jsonschema_rs
+
+SCHEMAS = files("tap_messages.schemas")  # top-level schemas/, installed inside the package
 
 
 class RecordValidator:
