@@ -19,9 +19,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 LIST_SHAPE = "{success, data: [...], metadata: {pagination}}"
-_TRANSIENT = re.compile(
-    r"temporar|unavailable|timed? ?out|try again|overload|busy|maintenance", re.I
-)
+_TRANSIENT = re.compile(r"temporar|unavailable|timed? ?out|try again|overload|busy|mainten", re.I)
 
 
 def cekat_refusal(payload: t.Any, path: str) -> Exception | None:

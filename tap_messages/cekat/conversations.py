@@ -18,13 +18,7 @@ Row = dict[str, t.Any]
 
 
 class CekatConversationsStream(CekatStream):
-    """Conversations, full table each run: their stage and resolution change in place.
-
-    No `updated_at` is documented and the cursor orders by creation, so nothing tells a run which
-    old conversations were resolved or reassigned since the last: each run reads every
-    conversation (one request per `cekat.page_size`, 100 for 10,000 conversations) and the target
-    merges them on `id`. With `cekat.inbox_ids`, one partition per inbox (the `inbox_id` filter).
-    """
+    """Conversations, read whole each run: no `updated_at` says which were resolved since."""
 
     name = "cekat_conversations"
     path = "/api/conversations"

@@ -1,10 +1,7 @@
 """Cekat's page-numbered lists, read whole each run: contacts, agents and inboxes.
 
-Each is walked by the messages' page walk (page_walk), with its guarantees: `total_page` is not
-trusted (the docs' own totals do not add up), pages overlap and are checked to, a short or empty
-page the totals contradict is asked again, a server that ignores `page` stops the run. No change
-time is documented for these rows, so no bookmark can say which changed: every run reads the
-whole list, which costs one request per `cekat.page_size` rows, about 1.14 with the overlaps.
+Each is walked by the messages' page walk, with its guarantees. No change time is documented
+for these rows, so no bookmark can say which changed: every run reads the whole list.
 """
 
 from __future__ import annotations
@@ -45,11 +42,7 @@ class CekatContactsStream(CekatListStream):
 
 
 class CekatAgentsStream(CekatListStream):
-    """Agents (`GET /api/agents`): who answered; messages' `sent_by` of agent messages.
-
-    Their `created_at` comes naive with microseconds, the form `cursor_ts` has, which the docs'
-    example shows in UTC (message times, naive without fraction, are local): read as UTC.
-    """
+    """Agents (`GET /api/agents`); naive `created_at` is UTC, as the docs' `cursor_ts` shows."""
 
     name = "cekat_agents"
     path = "/api/agents"

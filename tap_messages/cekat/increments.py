@@ -35,10 +35,7 @@ Row = dict[str, t.Any]
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows a run must emit: changed since `bookmark`, created at `floor` or later.
-
-    '' means no bound: a first sync without start_date reads every row.
-    """
+    """Which rows a run must emit: changed since `bookmark`, created at `floor` or later."""
 
     bookmark: str
     threshold: str  # rows created before it and unchanged since the bookmark are out of scope
@@ -103,10 +100,7 @@ def start_of_increment(
 def rows_in_scope(
     new_walk: t.Callable[[bool], PageWalk], scope: Scope, logger: logging.Logger
 ) -> t.Iterator[Row]:
-    """Every row of the list in scope: where to start, where to stop, as the served order allows.
-
-    `new_walk(stops_early)` makes a page walk; one that may stop early does not read ahead.
-    """
+    """Every row of the list in scope: where to start, where to stop, as the served order allows."""
     walk = new_walk(bool(scope.bookmark))
     first = walk.first()
     yield from filter(scope.wants, first.fresh)

@@ -27,13 +27,9 @@ RESUMES = "Committed at the end of the sync; a killed run reads again from the l
 
 
 class CekatMessagesStream(CekatStream):
-    """Messages of the New Open API; incremental on `updated_at`, which moves on status changes.
+    """Messages, incremental on `updated_at`: unsorted, so the bookmark is committed at the end.
 
-    The served order is not documented, so the stream is unsorted: its bookmark is committed at the
-    end of a sync, capped at the sync's start so that rows updated meanwhile are read next time,
-    and held where a walk could not read everything it should. A killed run leaves the bookmark of
-    the run before, so the next reads again what it had read: nothing is lost. Where a run starts
-    and stops is increments'; how it pages through a list that changes meanwhile, page_walk's.
+    Capped at the sync's start, and held where a walk fell short; a killed run loses nothing.
     """
 
     name = "cekat_messages"

@@ -129,7 +129,10 @@ class PageWalk:
             yield page
             if len(page.rows) < page.limit and page.end <= tail.end:  # no further: the end
                 if page.promises_more():
-                    self._short(page)
+                    self.report.shortfalls.append(
+                        f"the list ended at row {page.end} after {RETRIES} more attempts while "
+                        f"its total_items said {page.total_items}"
+                    )
                 return
             tail = page
 
@@ -162,10 +165,7 @@ class PageWalk:
         return anchored(page, tail, by_id=self.by_creation) and not short_of_totals(page)
 
     def _recover(self, request: Request, page: Page, tail: Page) -> Page | None:
-        """A page to go on from: asked again, else found stepping back or on; else loudly a gap.
-
-        None when the list ends here: it shrank below the rows read, and nothing follows them.
-        """
+        """A page to go on from: asked again, or found stepping back or on; else a gap (or None)."""
         for attempt in range(RETRIES if short_of_totals(page) else 0):
             self.pause(attempt)  # short of what the totals promise: perhaps a passing fault
             self.report.reread += 1
@@ -200,12 +200,6 @@ class PageWalk:
     def _gap(self, tail: Page, why: str) -> None:
         last = tail.rows[-1].get("id") if tail.rows else None
         self.report.shortfalls.append(f"after row {tail.end} of the list (id {last}) {why}")
-
-    def _short(self, page: Page) -> None:
-        self.report.shortfalls.append(
-            f"the list ended at row {page.end} after {RETRIES} more attempts while its "
-            f"total_items said {page.total_items}"
-        )
 
 
 def _growth(page: Page, tail: Page) -> int:

@@ -58,10 +58,8 @@ def total_items(payload: t.Any) -> int | None:
 def overlapping(frontier: int, most: int, overlap: int = 1) -> Request:
     """The request whose page holds the last `overlap` rows read again and the most after them.
 
-    Fewer rows again where no page can hold that many and still bring a new one.
-    With limits up to `most` there is always one that brings a new row unless `frontier` is a
-    multiple of every number from most / 2 to most: for 10 that is every 2,520th row, for more
-    never in practice. Then the page that starts at `frontier` is asked for (see `PageWalk`).
+    Only where `frontier` is a multiple of every limit from most / 2 to most (for 10, every
+    2,520th row) does none bring a new row: then the page starting at `frontier` is asked for.
     """
     for rows_again in range(min(overlap, frontier), 0, -1):
         best = (0, 0, 0)
@@ -82,11 +80,7 @@ def covering(offset: int, most: int) -> Request:
 
 
 def anchored(page: Page, before: Page, *, by_id: bool = False) -> bool:
-    """True when `page` holds again a row of `before` (or `before` is empty).
-
-    The same version of the row, unless the list is known to be sorted by creation (`by_id`),
-    where a row that changed has not moved.
-    """
+    """True when `page` holds again a row of `before`, in the same version unless `by_id`."""
     seen = {key[0] if by_id else key for key in before.keys if key[0] is not None}
     return not seen or any((key[0] if by_id else key) in seen for key in page.keys)
 

@@ -1,9 +1,7 @@
 """Convotic's `convotic_contacts` stream: GET /v1/contacts, which cannot page.
 
-One answer holds at most 100 contacts (`limit` ≤ 100; more is refused) and no page, offset or
-cursor is documented. When `total` says the answer was not all, each documented platform is asked
-for on its own, which lists up to 100 per platform. What still cannot be listed is said in a
-WARNING with the counts, and in the stream's closing line.
+One answer holds at most 100 contacts and nothing pages. When `total` says the answer was not
+all, each documented platform is asked for on its own; what still cannot be listed is a shortfall.
 """
 
 from __future__ import annotations

@@ -42,13 +42,7 @@ def iso_param(moment: dt.datetime) -> str:
 
 
 class ConvoticMessagesStream(ConvoticStream):
-    """Messages of the conversations in `convotic.conversation_ids` (the API cannot list them).
-
-    Each conversation is walked in time order up to the instant the run started (see
-    window_walk), so its `timestamp` bookmark advances with every record and a killed run
-    resumes where it stopped. The next conversations are read ahead on threads while the SDK
-    writes the current one. A conversation missing from the API (404) is skipped, a shortfall.
-    """
+    """Messages of `convotic.conversation_ids`, each in time order: a bookmark per conversation."""
 
     name = "convotic_messages"
     path = "/v1/messages"
@@ -64,20 +58,17 @@ class ConvoticMessagesStream(ConvoticStream):
         self.run_end = dt.datetime.now(UTC)
         self.habits = Habits()
         self.read_ahead: ReadAhead[str, list[Message]] = ReadAhead(self.max_concurrency)
-        self._indexed_state: IndexedStateManager | None = None
 
-    @property
+    @cached_property
     @override
     def state_manager(self) -> StreamStateManager:
-        if self._indexed_state is None:
-            self._indexed_state = IndexedStateManager(
-                tap_name=self.tap_name,
-                stream_name=self.name,
-                tap_state=self.tap_state,
-                is_sorted=self.is_sorted,
-                check_sorted=self.check_sorted,
-            )
-        return self._indexed_state
+        return IndexedStateManager(
+            tap_name=self.tap_name,
+            stream_name=self.name,
+            tap_state=self.tap_state,
+            is_sorted=self.is_sorted,
+            check_sorted=self.check_sorted,
+        )
 
     @cached_property
     @override

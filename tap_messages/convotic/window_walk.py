@@ -229,11 +229,7 @@ class WindowWalk:
                 yield messages
 
     def _keeps_latest(self, lo: dt.datetime, first: dt.datetime, answer: Answer) -> bool:
-        """Learn the server's truncation end from the first cut answer, with one probe.
-
-        Re-reading [lo, first] finds, from a latest-kept server only, messages before `first` or
-        more at `first` than the cut answer held; from an earliest-kept one, the same messages.
-        """
+        """Learn the cut end with one probe: only a latest-kept server has more in [lo, first]."""
         with self.habits.lock:
             if self.habits.keeps_latest is None:
                 probe = self._get(lo, first, again=True)
@@ -243,11 +239,7 @@ class WindowWalk:
             return self.habits.keeps_latest
 
     def _burst(self, moment: dt.datetime, answer: Answer) -> None:
-        """`limit` or more messages share one instant: report it unless `total` shows none is cut.
-
-        The instant's `total` is asked for once it has shown that it counts more than the answer;
-        it then bounds what may be missing (it may count the whole conversation).
-        """
+        """`limit` or more share one instant: reported, sized by `total` once it proved a bound."""
         self.bursts += 1
         total = (
             self._get(moment, moment, again=True).total if self.habits.total_is_a_bound else None

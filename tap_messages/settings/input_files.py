@@ -15,9 +15,8 @@ LOGGER = logging.getLogger("tap-messages")
 
 
 def _load(handle: t.IO[str], what: str) -> t.Any:
-    text = handle.read()
     try:
-        return json.loads(text)
+        return json.loads(handle.read())
     except ValueError as exc:
         msg = f"{what} file is not JSON ({exc}); pass the file Meltano or the tap wrote."
         raise TapMessagesError(msg) from None

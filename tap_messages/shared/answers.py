@@ -12,10 +12,7 @@ from tap_messages.shared.errors import TapMessagesError
 
 
 def decoded(response: requests.Response, logger: logging.Logger, where: str) -> t.Any:
-    """The body as JSON; lone UTF-16 surrogates become U+FFFD, with a WARNING naming `where`.
-
-    Raises ValueError when the body is not JSON.
-    """
+    """The body as JSON (else ValueError); lone UTF-16 surrogates become U+FFFD, with a WARNING."""
     if (response.encoding or "utf-8").lower() in {"utf-8", "utf8"}:
         try:
             return msgspec.json.decode(response.content)
@@ -51,10 +48,7 @@ def without_lone_surrogates(value: t.Any) -> tuple[t.Any, int]:
 def objects_under(
     payload: t.Any, key: str, *, answer: str, shape: str, setting: str
 ) -> list[dict[str, t.Any]]:
-    """The JSON objects under `key` (`null` is none); else stop, naming the documented shape.
-
-    A body of another shape usually means `setting` (a base_url) points at something else.
-    """
+    """The JSON objects under `key` (`null` is none); else stop, asking if `setting` is right."""
     rows = payload.get(key, ...) if isinstance(payload, dict) else ...
     if rows is None:
         return []

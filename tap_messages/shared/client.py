@@ -197,10 +197,7 @@ class VendorStream(RESTStream[t.Any]):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[Row]:
-        """The partition's rows; in a dry run (`--test`) no more than the SDK's record limit.
-
-        None without the vendor's key: `--test` syncs even the streams deselected for lack of it.
-        """
+        """The partition's rows; none without a key (`--test` syncs even deselected streams)."""
         if not self.settings.get("api_key"):
             return
         rows = iter(self.read_partition(context))

@@ -10,11 +10,7 @@ from typing_extensions import override
 
 
 class StdoutWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, flushing at each STATE rather than after every message.
-
-    A STATE still reaches the target only after every record it covers, which is what resuming
-    needs; records between two STATEs leave in buffer-sized writes.
-    """
+    """The SDK's msgspec writer; a STATE still reaches the target after every record it covers."""
 
     @override
     def write_message(self, message: Message) -> None:

@@ -76,11 +76,7 @@ class ReadAhead(t.Generic[K, T]):
         return key in self._pieces
 
     def take(self, key: K, work: t.Callable[[], t.Iterable[T]]) -> t.Iterator[T]:
-        """The items of the piece started for `key`, in order; else `work`'s, done here.
-
-        Pieces are meant to be taken in the order they were started: those started before `key`
-        and not taken are stopped, so that they never hold the threads `key` needs.
-        """
+        """The items of the piece for `key` (else `work`'s, done here); earlier pieces stop."""
         started = list(self._pieces)
         for earlier in started[: started.index(key)] if key in self._pieces else ():
             self._pieces.pop(earlier).stop.set()

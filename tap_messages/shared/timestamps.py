@@ -64,11 +64,7 @@ def duration(text: str) -> dt.timedelta:
 
 
 class UtcTimes:
-    """Puts a stream's timestamp fields (dotted names reach into objects) in the tap's format.
-
-    Vendors mix naive, millisecond and offset forms across endpoints; a value that is not a
-    timestamp stays as sent, for validation to report.
-    """
+    """Puts a stream's time fields (dotted: nested) in the tap's format; others stay as sent."""
 
     def __init__(self, fields: t.Iterable[str], naive_zone: dt.tzinfo = UTC) -> None:
         """Split the dotted names once; every record uses them."""

@@ -28,11 +28,7 @@ class RecordValidator:
 
 
 class UndeclaredFields:
-    """Fields a vendor sends that the stream's schema does not declare (schema drift).
-
-    Each is reported once per run, with its stream and an example type, and left out of the
-    records, so that every RECORD matches the SCHEMA sent before it.
-    """
+    """Schema drift: fields reported once per run and left out, so RECORDs match their SCHEMA."""
 
     def __init__(self, stream: str, schema: dict[str, t.Any], logger: logging.Logger) -> None:
         """Know the declared fields at every level of the schema that declares them."""
