@@ -13,6 +13,8 @@ CONVOTIC_KEY = "cvtk_live_test0123456789abcdef"
 
 
 # Retries keep their count but not their real waits: the product waits, the suite need not.
+# The cap would hide what a retry waits, so tests of the waits (test_retry_waits.py) drop it
+# and read the waits on a fake clock instead.
 FAST_RETRIES = {"max_retry_wait": 0.01}
 
 

@@ -183,6 +183,10 @@ def test_fault(serve, vendor, fault_id):
             rejected = sum(r.status == 429 for r in server.requests)
             assert rejected <= 3, f"{rejected} of {len(server.requests)} requests got 429"
             print(f"\n{vendor}: {rejected} 429s in {len(server.requests)} requests")
+        if fault_id == "timeout":  # each answer held past request_timeout was given up on
+            stalled = len(server.requests) // 5
+            assert stalled >= 3
+            assert run.stderr.count("failed (ReadTimeout (") == stalled, run.stderr[-2000:]
         if fault_id == "deprecation-header":
             assert "Sunset: Sat, 01 May 2027" in run.stderr
         return
