@@ -55,7 +55,8 @@ def took(seconds: float | None) -> str:
 
 
 ANSWER_HEADER = "Conversations per vendor and channel (dbt model analytics.conversations):"
-REPORT = """
+REPORT = (
+    """
 import duckdb, json, sys
 db = duckdb.connect(sys.argv[1], read_only=True)
 served = json.loads(sys.argv[2])
@@ -88,8 +89,9 @@ for vendor, channel, n, answered, first, resolved, resolution in db.execute(
 ).fetchall():
     print(f"  {vendor:9s} {channel or '-':10s} {n:13d} {answered:8d} {took(first):>21s} "
           f"{resolved:8d} {took(resolution):>17s}")
-""".replace("%STREAMS%", repr(STREAMS)).replace("%TOOK%", inspect.getsource(took)).replace(
-    "%HEADER%", repr(ANSWER_HEADER)
+""".replace("%STREAMS%", repr(STREAMS))
+    .replace("%TOOK%", inspect.getsource(took))
+    .replace("%HEADER%", repr(ANSWER_HEADER))
 )
 
 
