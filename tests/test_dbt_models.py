@@ -145,6 +145,30 @@ def assert_models_match_python(wh: Warehouse) -> dict:
     return want
 
 
+# The public models' columns, in order, as docs/product.md names them.
+CONTRACT = {
+    "messages": [
+        "vendor", "conversation_id", "message_id", "sent_at", "direction", "sender_id",
+        "sender_name", "content_type", "text", "channel", "status",
+    ],
+    "conversations": [
+        "vendor", "conversation_id", "channel", "inbox_id", "contact_id", "first_message_at",
+        "last_message_at", "messages", "inbound_messages", "outbound_messages",
+        "first_response_seconds", "resolved_at", "resolution_seconds",
+    ],
+}  # fmt: skip
+
+
+def public_columns(wh: Warehouse) -> dict[str, list[str]]:
+    sql = (
+        "select column_name from information_schema.columns "
+        f"where table_schema = '{wh.models_schema}' and table_name = '{{}}' "
+        "order by ordinal_position"
+    )
+    results = wh.queries(*(sql.format(model) for model in CONTRACT))
+    return {model: [row[0] for row in rows] for model, rows in zip(CONTRACT, results, strict=True)}
+
+
 def _checks_the_cases(want: dict, cekat: CekatData, convotic: ConvoticData) -> None:
     """The expectation itself covers the cases (so that matching it means something)."""
     frs = {cid: row["first_response_seconds"] for (v, cid), row in want.items() if v == "convotic"}
@@ -195,6 +219,7 @@ def test_duckdb_jobs_build_the_models_and_they_match_python(serve, tmp_path):
     assert re.search(r"WARN 3 relationships_stg_cekat_messages_conversation_id", done.stderr)
     want = assert_models_match_python(wh)
     _checks_the_cases(want, cekat, convotic)
+    assert public_columns(wh) == CONTRACT
     records = {r["id"]: r for r in cekat.directory.conversations.rows()}
     cekat_rows = {cid: row for (v, cid), row in want.items() if v == "cekat"}
     assert {cid: row["channel"] for cid, row in cekat_rows.items() if cid in records} == {
@@ -298,6 +323,7 @@ def test_postgres_hourly_then_daily_jobs_build_the_models_and_they_match_python(
 
     done = pipeline.run("directory-to-postgres")
     assert re.search(r"Done\. PASS=\d+ WARN=1 ERROR=0", done.stderr), done.stderr[-3000:]
+    assert public_columns(wh) == CONTRACT
     want = assert_models_match_python(wh)
     _checks_the_cases(want, cekat, convotic)
     resolved = [row for (v, _), row in want.items() if v == "cekat" and row["resolved_at"]]
