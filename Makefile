@@ -43,9 +43,9 @@ $(CHECK_VENV)/.installed: $(MELTANO_VENV)/.installed
 	$(UV) pip install -q --python $(CHECK_VENV)/bin/python singer-tools==0.4.1
 	touch $@
 
-# The demo needs only the tap and the embedded DuckDB loader.
+# The demo needs only the tap, the embedded DuckDB loader and dbt for DuckDB.
 .meltano/.demo-installed: meltano.yml $(MELTANO_VENV)/.installed
-	$(MELTANO_VENV)/bin/meltano install tap-messages target-duckdb
+	$(MELTANO_VENV)/bin/meltano install tap-messages target-duckdb dbt-duckdb
 	touch $@
 
 .meltano/.installed: meltano.yml $(MELTANO_VENV)/.installed

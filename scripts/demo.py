@@ -2,11 +2,14 @@
 
 Run through `make demo`. Needs no keys and no database server. The imitation APIs run inside this
 process (threads), so nothing outlives it, whether Meltano succeeds, fails or is interrupted.
-Set TARGET_DUCKDB_FILEPATH to load somewhere else than output/warehouse.duckdb.
+`meltano run` loads with target-duckdb, then builds the dbt models (transform/) with dbt-duckdb;
+the demo ends with what they answer. Set TARGET_DUCKDB_FILEPATH to load somewhere else than
+output/warehouse.duckdb.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -33,7 +36,27 @@ STREAMS = (
     "convotic_contacts",
     "quarantined_records",
 )
-REPORT = """
+
+
+def took(seconds: float | None) -> str:
+    """A duration as a person reads it: 45s, 59m 31s, 2h 05m 10s, 1d 05h 07m; - for none."""
+    if seconds is None:
+        return "-"
+    days, rest = divmod(round(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h {minutes:02d}m"
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+ANSWER_HEADER = "Conversations per vendor and channel (dbt model analytics.conversations):"
+REPORT = (
+    """
 import duckdb, json, sys
 db = duckdb.connect(sys.argv[1], read_only=True)
 served = json.loads(sys.argv[2])
@@ -54,7 +77,22 @@ for *row, content in db.execute("select conversationid, id, timestamp, direction
                                 "from tap_messages.convotic_messages "
                                 "order by conversationid, timestamp, id limit 3").fetchall():
     print("  ", (*row, json.loads(content)))
+%TOOK%
+print()
+print(%HEADER%)
+print(f"  {'vendor':9s} {'channel':10s} {'conversations':>13s} {'answered':>8s} "
+      f"{'median first response':>21s} {'resolved':>8s} {'median resolution':>17s}")
+for vendor, channel, n, answered, first, resolved, resolution in db.execute(
+        "select vendor, channel, count(*), count(first_response_seconds), "
+        "median(first_response_seconds), count(resolution_seconds), median(resolution_seconds) "
+        "from analytics.conversations group by vendor, channel order by vendor, channel"
+).fetchall():
+    print(f"  {vendor:9s} {channel or '-':10s} {n:13d} {answered:8d} {took(first):>21s} "
+          f"{resolved:8d} {took(resolution):>17s}")
 """.replace("%STREAMS%", repr(STREAMS))
+    .replace("%TOOK%", inspect.getsource(took))
+    .replace("%HEADER%", repr(ANSWER_HEADER))
+)
 
 
 def _shown(path: Path) -> Path:
@@ -101,6 +139,7 @@ def main() -> int:
         env = {
             **os.environ,
             "TARGET_DUCKDB_FILEPATH": str(warehouse),
+            "DBT_DUCKDB_PATH": str(warehouse),
             "TAP_MESSAGES_CEKAT_API_KEY": cekat.api_key,
             "TAP_MESSAGES_CEKAT_BASE_URL": server.base_url,
             "TAP_MESSAGES_CONVOTIC_API_KEY": convotic.api_key,
@@ -111,7 +150,7 @@ def main() -> int:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
         for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
             stale.unlink(missing_ok=True)
-        command = ["run", "--full-refresh", "tap-messages", "target-duckdb"]
+        command = ["run", "--full-refresh", "tap-messages", "target-duckdb", "dbt-duckdb:build"]
         print(f"Imitation APIs at {server.base_url}; running: meltano {' '.join(command)}")
         started = time.monotonic()
         with log.open("w") as out:
@@ -141,7 +180,10 @@ def main() -> int:
             file=sys.stderr,
         )
         return returncode
-    print(f"\nLanded in {_shown(warehouse)} in {seconds:.1f} s (Meltano's log: {log.name}):")
+    print(
+        f"\nLoaded into {_shown(warehouse)} and modelled by dbt in {seconds:.1f} s "
+        f"(Meltano's log: {log.name}):"
+    )
     report = [str(DUCKDB_PYTHON), "-c", REPORT, str(warehouse), json.dumps(served)]
     return subprocess.run(report, check=False).returncode
 

@@ -23,7 +23,7 @@ DUCKDB_PYTHON = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin"
 PG_ENV = "TAP_MESSAGES_TEST_PG"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 STATE_ID = "dev:tap-messages-to-target-postgres"
-_OWN_PREFIXES = ("TAP_MESSAGES_", "TARGET_POSTGRES_", "TARGET_DUCKDB_", "MELTANO_")
+_OWN_PREFIXES = ("TAP_MESSAGES_", "TARGET_POSTGRES_", "TARGET_DUCKDB_", "MELTANO_", "DBT_")
 
 _PG_QUERY = """
 import json, sys
@@ -63,15 +63,20 @@ def tap_env(server: ImitationServer) -> dict[str, str]:
 def own_system_dir(workdir: Path) -> dict[str, str]:
     """Meltano's system directory for one test: installed plugins shared, run files its own.
 
-    Meltano writes each plugin's config, catalog and state under `.meltano/run`; tests running at
-    once (pytest -n) in one project would overwrite each other's there.
+    Meltano writes each plugin's config, catalog and state under `.meltano/run`, and dbt its
+    compiled project and logs under `transform/`; tests running at once (pytest -n) in one project
+    would overwrite each other's there.
     """
     sys_dir = workdir / "meltano-system"
     sys_dir.mkdir(parents=True, exist_ok=True)
-    for kind in ("extractors", "loaders"):
+    for kind in ("extractors", "loaders", "utilities"):
         if not (sys_dir / kind).exists():
             (sys_dir / kind).symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
-    return {"MELTANO_SYS_DIR_ROOT": str(sys_dir)}
+    return {
+        "MELTANO_SYS_DIR_ROOT": str(sys_dir),
+        "DBT_TARGET_PATH": str(workdir / "dbt-target"),
+        "DBT_LOG_PATH": str(workdir / "dbt-logs"),
+    }
 
 
 def _tail(text: str, lines: int = 40, chars: int = 6000) -> str:
@@ -92,6 +97,19 @@ class Postgres:
         if scheme in {"postgres", "postgresql"}:
             scheme = "postgresql+psycopg"
         return f"{scheme}://{rest}"
+
+    def dbt_env(self, source_schema: str, schema: str) -> dict[str, str]:
+        """The dbt-postgres utility's settings: this database, raw tables and models' schemas."""
+        parts = urlsplit(self.url)
+        return {
+            "DBT_POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "DBT_POSTGRES_PORT": str(parts.port or 5432),
+            "DBT_POSTGRES_USER": parts.username or "postgres",
+            "DBT_POSTGRES_PASSWORD": parts.password or "",
+            "DBT_POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "DBT_POSTGRES_SOURCE_SCHEMA": source_schema,
+            "DBT_POSTGRES_SCHEMA": schema,
+        }
 
     @property
     def display(self) -> str:

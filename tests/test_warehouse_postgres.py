@@ -48,10 +48,12 @@ def postgres() -> Postgres:
 
 @pytest.fixture
 def schema(postgres: Postgres) -> t.Iterator[str]:
-    """A target schema of this test's own, dropped afterwards."""
+    """A target schema of this test's own (and one for the dbt models), dropped afterwards."""
     name = f"tap_messages_test_{uuid.uuid4().hex[:10]}"
     yield name
-    postgres.queries(f'drop schema if exists "{name}" cascade')
+    postgres.queries(
+        f'drop schema if exists "{name}" cascade', f'drop schema if exists "{name}_models" cascade'
+    )
 
 
 @pytest.fixture
@@ -62,6 +64,8 @@ def pipeline(tmp_path, postgres: Postgres, schema: str) -> Pipeline:
         {
             "TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url,
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+            # The scheduled jobs end with dbt-postgres:build (transform/).
+            **postgres.dbt_env(source_schema=schema, schema=f"{schema}_models"),
         },
     )
 

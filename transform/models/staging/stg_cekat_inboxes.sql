@@ -1,0 +1,32 @@
+{%- set raw = tap_messages.raw_table(source('tap_messages', 'cekat_inboxes'), {
+    'id': 'string',
+    'name': 'string',
+    'type': 'string',
+    'phone_number': 'string',
+    'created_at': 'timestamp',
+    '_sdc_batched_at': 'timestamp',
+    '_sdc_deleted_at': 'timestamp',
+}) -%}
+{%- set c = raw.columns -%}
+
+with source as (
+
+    select * from {{ raw.relation }}
+
+),
+
+renamed as (
+
+    select
+        cast({{ c['id'] }} as {{ dbt.type_string() }}) as inbox_id,
+        cast({{ c['name'] }} as {{ dbt.type_string() }}) as inbox_name,
+        cast({{ c['type'] }} as {{ dbt.type_string() }}) as channel,
+        cast({{ c['phone_number'] }} as {{ dbt.type_string() }}) as phone_number,
+        cast({{ c['created_at'] }} as {{ dbt.type_timestamp() }}) as created_at,
+        cast({{ c['_sdc_batched_at'] }} as {{ dbt.type_timestamp() }}) as loaded_at,
+        cast({{ c['_sdc_deleted_at'] }} as {{ dbt.type_timestamp() }}) as deleted_at
+    from source
+
+)
+
+select * from renamed

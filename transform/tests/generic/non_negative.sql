@@ -1,0 +1,8 @@
+{#- Every non-null value of the column is zero or more (durations, counts). -#}
+{% test non_negative(model, column_name) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} < 0
+
+{% endtest %}
