@@ -65,3 +65,25 @@ def test_fail_mode_stops_with_the_stream_key_and_field_and_keeps_state(serve):
     for state in run.states():
         assert state["bookmarks"][STREAM]["replication_key_value"] == bookmark
     assert json.dumps(run.states()).count("bad-type") == 0
+
+
+def test_undeclared_fields_are_left_out_at_every_declared_level_and_free_form_objects_kept():
+    import logging
+
+    from tap_messages.shared.validation import UndeclaredFields
+
+    schema = {
+        "properties": {
+            "id": {"type": "string"},
+            "contact": {"properties": {"id": {}, "meta": {"properties": {"a": {}}}}},
+            "ads_data": {"type": ["object", "null"]},
+        }
+    }
+    fields = UndeclaredFields("s", schema, logging.getLogger("test"))
+    only_nested = {"id": "1", "contact": {"id": "c", "tier": 2}, "ads_data": {"anything": 1}}
+    fields.leave_out(only_nested)
+    assert only_nested == {"id": "1", "contact": {"id": "c"}, "ads_data": {"anything": 1}}
+    deep = {"id": "2", "contact": {"id": "c", "meta": {"a": 1, "b": 2}}, "extra": True}
+    fields.leave_out(deep)
+    assert deep == {"id": "2", "contact": {"id": "c", "meta": {"a": 1}}}
+    assert fields.reported == {"contact.tier", "contact.meta.b", "extra"}
