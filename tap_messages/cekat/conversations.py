@@ -30,6 +30,7 @@ class CekatConversationsStream(CekatStream):
     path = "/api/conversations"
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = None
+    scope_filters = ("inbox_ids",)
     time_fields = ("created_at", "resolved_at", "last_message.created_at")
 
     @cached_property

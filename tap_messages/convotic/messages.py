@@ -163,6 +163,7 @@ class ConvoticMessagesStream(ConvoticStream):
             if exc.status != 404:
                 raise
             self.not_found.append(conversation)
+            self.shortfalls.append(f"conversation {conversation} not found (404)")
             self.logger.warning(
                 "Skipping Convotic conversation %s: not found (404). Check "
                 "convotic.conversation_ids.",
