@@ -76,7 +76,7 @@ def test_a_whole_read_activates_every_vendor_stream_after_its_last_record_never_
 def test_a_stream_map_alias_is_activated_too_and_a_filtering_map_activates_nothing(serve):
     maps = {
         "agents_copy": {"__source__": "cekat_agents"},
-        "cekat_inboxes": {"__filter__": "record['type'] == 'whatsapp'"},
+        "cekat_inbox*": {"__filter__": "record['type'] == 'whatsapp'"},
     }
     run = run_tap(config(serve, stream_maps=maps))
     assert run.returncode == 0, run.stderr[-2000:]

@@ -11,6 +11,7 @@ should have read, sends none (docs/warehouse.md, "Deletes").
 
 from __future__ import annotations
 
+import fnmatch
 import typing as t
 
 from singer_sdk.mapper import RemoveRecordTransform
@@ -58,7 +59,7 @@ class Mirror:
         if any(
             isinstance(rule, dict)
             and "__filter__" in rule
-            and rule.get("__source__", alias) == stream.name
+            and fnmatch.fnmatchcase(stream.name, rule.get("__source__", alias))
             for alias, rule in maps.items()
         ):
             return "a stream map filters its records"
@@ -78,4 +79,4 @@ class Mirror:
         version = self.tap.initialized_at
         for alias in self.aliases:
             self.tap.write_message(ActivateVersionMessage(stream=alias, version=version))
-        log.info("%s: read whole, ACTIVATE_VERSION %d: unsent rows are deleted.", name, version)
+        log.info("%s: read whole, ACTIVATE_VERSION %d: unsent rows become deleted.", name, version)
