@@ -1,12 +1,9 @@
 """Deletes reach the warehouse: ACTIVATE_VERSION after a stream was read whole, never before it.
 
-The loader marks deleted (target-postgres: `_sdc_deleted_at`; with `hard_delete`, removes) every
-row whose `_sdc_table_version` is below the version activated, table-wide. The SDK's own
-`emit_activate_version_messages` sends it first, so a run killed after one record would mark
-every row not yet re-sent. Here the run's records carry its version and ACTIVATE_VERSION follows
-the last of them, only when the run read the stream's whole scope: a run killed or stopped by an
-error never gets there; an incremental, filtered or sharded run, or one short of something it
-should have read, sends none (docs/warehouse.md, "Deletes").
+The loader marks deleted (or removes) every row of the table with an older `_sdc_table_version`.
+The SDK's `emit_activate_version_messages` sends it first, so a run killed after one record would
+mark every row not yet re-sent. Here the records carry the run's version and the message follows
+the last of them, only if the run read the stream's whole scope (docs/warehouse.md, "Deletes").
 """
 
 from __future__ import annotations
@@ -22,24 +19,22 @@ from tap_messages.shared.output import StdoutWriter
 if t.TYPE_CHECKING:
     from singer_sdk import Stream, Tap
 
+UNREAD = "not read yet"
+
 
 class Mirror:
     """One stream's version in this run, activated after its last record if it read it whole."""
 
     def __init__(self, tap: Tap, stream: Stream) -> None:
         self.tap, self.stream = tap, stream
-        self.partial: str | None = "not read"  # why this run may not activate (None: it may)
+        self.partial: str | None = UNREAD  # why this run may not activate (None: it may)
         self.aliases: list[str] = []
-        self.begun = False
 
     def begin(self, settings: t.Mapping[str, t.Any], filters: t.Iterable[str]) -> None:
-        """Before the first record: if the run may activate, its records carry the version.
-
-        `filters` name the vendor settings that, when set, narrow the stream's scope.
-        """
-        if self.begun:
+        """Before the first record: if the run may activate, its records carry the version."""
+        if self.partial != UNREAD:
             return
-        self.begun, self.partial = True, self.narrowed(settings, filters)
+        self.partial = self.narrowed(settings, filters)
         writer = self.tap.message_writer
         if self.partial is None and isinstance(writer, StdoutWriter):
             maps = [m for m in self.stream.stream_maps if not isinstance(m, RemoveRecordTransform)]
@@ -49,7 +44,7 @@ class Mirror:
             self.partial = "its message writer gives records no version"
 
     def narrowed(self, settings: t.Mapping[str, t.Any], filters: t.Iterable[str]) -> str | None:
-        """Why this run does not read the stream's whole scope, or None when it does."""
+        """Why the run does not read the whole scope (`filters`: the settings that narrow it)."""
         stream, config = self.stream, self.stream.config
         if named := [name for name in filters if settings.get(name)]:
             return f"the filter {named[0]} narrows its scope"
