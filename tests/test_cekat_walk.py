@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tap_messages.cekat.increments import Scope, rows_in_scope
-from tap_messages.cekat.pages import Page, covering, overlapping
 from tap_messages.cekat.page_walk import PageWalk, Report
+from tap_messages.cekat.pages import Page, covering, overlapping
 from tap_messages.shared.read_ahead import ReadAhead
 
 LOGGER = logging.getLogger("test")

@@ -7,8 +7,8 @@ import atexit
 from singer_sdk.testing import get_tap_test_class
 
 from imitations import CekatData, ConvoticData, ImitationServer
-from tap_messages.tap import TapMessages
 from tap_messages.shared.timestamps import format_utc
+from tap_messages.tap import TapMessages
 from tests.conftest import CEKAT_KEY, CONVOTIC_KEY
 from tests.singer_run import run_tap
 

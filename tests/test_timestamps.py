@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tap_messages.shared.timestamps import UTC, to_utc, to_utc
+from tap_messages.shared.timestamps import UTC, to_utc
 
 ZONES = ["Asia/Jakarta", "Asia/Kolkata", "America/New_York", "Australia/Lord_Howe", "UTC"]
 moments = st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2100, 1, 1))
