@@ -83,6 +83,7 @@ class CekatData:
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._index: dict[tuple[str, ...], list[Entry]] = {(): []}
+        self._deleted: dict[str, Entry] = {}  # what `delete` took away, for `restore`
         self._seq = 0
         self._newest = epoch_of(start) - 1
         self._inboxes = [self._make_inbox(i) for i in range(max(1, n_inboxes))]
@@ -253,7 +254,16 @@ class CekatData:
             hits = [e for e in self._index[()] if e[1] in wanted]
             for entry in hits:
                 self._remove(entry)
+                self._deleted[entry[1]] = entry
             return len(hits)
+
+    def restore(self, ids: Iterable[str]) -> int:
+        """Serve deleted messages again, where they were (the vendor undid a delete)."""
+        with self._lock:
+            back = [self._deleted.pop(i) for i in set(ids) if i in self._deleted]
+            for entry in back:
+                self._insert(entry)
+            return len(back)
 
     def add_raw(self, message: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
         """Insert any dict as-is; it sorts by its own time, else `at`, else as the newest."""

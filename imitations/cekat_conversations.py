@@ -58,6 +58,7 @@ class Conversations:
         self.cursor_on_last_page = False  # a short last page still carries next_cursor
         self.stuck_after: int | None = None  # after this many pages, the cursor is ignored
         self._rows: dict[str, dict[str, Any]] = {}
+        self.deleted: set[str] = set()  # conversation ids no longer served
         self._keys: list[Key] = []
         self._lock = threading.RLock()
         self._cursor_pages = 0
@@ -119,7 +120,7 @@ class Conversations:
         """Every conversation, in keyset order (oldest first), as served without last_message."""
         with self._lock:
             self._refresh()
-            return [self._rows[cid] for _, cid in self._keys]
+            return [self._rows[cid] for _, cid in self._keys if cid not in self.deleted]
 
     def resolve(self, cid: str, at: datetime) -> dict[str, Any]:
         """Mark a conversation resolved at `at` by its handler (or the first agent)."""
@@ -187,6 +188,7 @@ class Conversations:
             if cursor_id is not None and ts is not None:
                 after = (cursor_ms(ts), cursor_id)
                 keys = [k for k in keys if (k > after if rising else k < after)]
+            keys = [k for k in keys if k[1] not in self.deleted]
             keys = [k for k in keys if self._matches(self._rows[k[1]], inbox, stage)]
             chosen = [self._served(cid) for _, cid in keys[:limit]]
             self._new_activity()

@@ -37,7 +37,16 @@ class CekatDirectory:
         """Rows are made from the data when asked for, so that they follow its changes."""
         self.data = data
         self.conversations = Conversations(data, seed)
+        self.deleted = self.conversations.deleted  # ids of rows no longer served, of any table
         self._seed = seed
+
+    def delete(self, ids: t.Iterable[str]) -> None:
+        """Stop serving these conversations, contacts, agents or inboxes (by id)."""
+        self.deleted.update(ids)
+
+    def restore(self, ids: t.Iterable[str]) -> None:
+        """Serve these rows again."""
+        self.deleted.difference_update(ids)
 
     def _stamp(self, key: str) -> tuple[int, int]:
         """A creation time before the first message, stable for the same key and seed."""
@@ -87,9 +96,10 @@ class CekatDirectory:
             return 400, self.data.error_body(400, "page and limit must be positive integers")
         if self.data.max_limit is not None:
             limit = min(limit, self.data.max_limit)
-        rows = {"/api/contacts": self.contacts, "/api/agents": self.agents}.get(
+        listed = {"/api/contacts": self.contacts, "/api/agents": self.agents}.get(
             route, self.inboxes
         )()
+        rows = [row for row in listed if row["id"] not in self.deleted]
         data = rows[(page - 1) * limit : page * limit]
         pagination = {
             "current_page": page,

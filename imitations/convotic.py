@@ -7,6 +7,7 @@ import re
 import string
 import threading
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
@@ -114,6 +115,8 @@ class ConvoticData:
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._convs: dict[str, _Conversation] = {}
+        self._deleted: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}  # for `restore`
+        self.deleted_contacts: set[str] = set()  # contact ids no longer served
         for i in range(n_conversations):
             self.add_conversation(f"conv_{i + 1:04d}", messages_per_conversation)
         for cid, n in (conversations or {}).items():
@@ -220,6 +223,35 @@ class ConvoticData:
                 epoch = float(epoch_of(at)) if at is not None else newest
             conv.insert(epoch, message)
             return message
+
+    def delete(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Remove these (conversationId, id) messages; return the count."""
+        with self._lock:
+            count = 0
+            for cid, mid in keys:
+                conv = self._convs[cid]
+                pos = next((i for i, m in enumerate(conv.msgs) if m.get("id") == mid), None)
+                if pos is not None:
+                    self._deleted[(cid, mid)] = (conv.times[pos], conv.msgs[pos])
+                    del conv.keys[pos], conv.times[pos], conv.msgs[pos]
+                    count += 1
+            return count
+
+    def restore(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Serve deleted messages again, at their own times (the vendor undid a delete)."""
+        with self._lock:
+            back = [(key, self._deleted.pop(key)) for key in set(keys) if key in self._deleted]
+            for (cid, _), (epoch, msg) in back:
+                self._convs[cid].insert(epoch, msg)
+            return len(back)
+
+    def delete_contacts(self, ids: Iterable[str]) -> None:
+        """Stop listing these contacts in `/v1/contacts`."""
+        self.deleted_contacts.update(ids)
+
+    def restore_contacts(self, ids: Iterable[str]) -> None:
+        """List these contacts again."""
+        self.deleted_contacts.difference_update(ids)
 
     # ---- queries ----------------------------------------------------------------------------
     def conversation_ids(self) -> list[str]:

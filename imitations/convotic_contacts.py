@@ -36,6 +36,7 @@ def contact_rows(data: ConvoticData) -> list[dict[str, Any]]:
                 "createdAt": utc_iso(first_at - CREATED_BEFORE),
             }
         )
+    rows = [row for row in rows if row["id"] not in data.deleted_contacts]
     return sorted(rows, key=lambda r: (r["lastMessageAt"] or "", r["id"]), reverse=True)
 
 

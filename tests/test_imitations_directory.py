@@ -72,3 +72,41 @@ def test_convotic_contacts_cap_at_limit_refuse_more_and_count_all_in_total():
     assert line["total"] == len(line["contacts"])
     senders = {m["sender"]["id"] for cid in data.conversation_ids() for m in data.messages_of(cid)}
     assert {c["id"] for c in everyone["contacts"]} & senders
+
+
+def test_every_table_deletes_rows_and_restores_them_as_they_were():
+    cekat = CekatData(n_messages=60, n_conversations=6, seed=4)
+    convotic = ConvoticData(n_conversations=3, messages_per_conversation=10, seed=4)
+
+    def served(srv: ImitationServer) -> dict[str, list]:
+        lists = {
+            path: ok(srv, f"/api/{path}?limit=100", CK)["data"]
+            for path in ("messages", "conversations", "contacts", "agents", "inboxes")
+        }
+        lists["cv_contacts"] = ok(srv, "/v1/contacts?limit=100", CV)["contacts"]
+        cid = convotic.conversation_ids()[0]
+        lists["cv_messages"] = ok(srv, f"/v1/messages?conversationId={cid}&limit=100", CV)[
+            "messages"
+        ]
+        return lists
+
+    with ImitationServer(cekat=cekat, convotic=convotic) as srv:
+        before = served(srv)
+        ids = {name: [row["id"] for row in rows[:2]] for name, rows in before.items()}
+        assert cekat.delete(ids["messages"]) == 2
+        cekat.directory.delete(ids["conversations"] + ids["contacts"] + ids["agents"])
+        cekat.directory.delete(ids["inboxes"][:1])
+        convotic.delete_contacts(ids["cv_contacts"])
+        cid = convotic.conversation_ids()[0]
+        assert convotic.delete([(cid, mid) for mid in ids["cv_messages"]]) == 2
+        during = served(srv)
+        assert cekat.restore(ids["messages"]) == 2
+        cekat.directory.restore(ids["conversations"] + ids["contacts"] + ids["agents"])
+        cekat.directory.restore(ids["inboxes"][:1])
+        convotic.restore_contacts(ids["cv_contacts"])
+        assert convotic.restore([(cid, mid) for mid in ids["cv_messages"]]) == 2
+        after = served(srv)
+    for name, rows in before.items():
+        gone = set(ids[name][:1] if name == "inboxes" else ids[name])
+        assert [r for r in rows if r["id"] not in gone] == during[name], name
+        assert after[name] == rows, name

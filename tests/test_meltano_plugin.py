@@ -132,7 +132,7 @@ def test_a_new_meltano_project_with_only_the_copied_definition_runs_into_jsonl_a
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 
-    def meltano(*args: str) -> None:
+    def meltano(*args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [str(MELTANO), *args],
             cwd=project,
@@ -144,9 +144,11 @@ def test_a_new_meltano_project_with_only_the_copied_definition_runs_into_jsonl_a
         )
         assert done.returncode == 0, textwrap.shorten(done.stderr[-3000:], 3000)
         assert server.cekat.api_key not in done.stdout + done.stderr
+        return done
 
     meltano("install")
-    meltano("run", "tap-messages", "target-jsonl")
+    done = meltano("run", "tap-messages", "target-jsonl")  # target-jsonl ignores ACTIVATE_VERSION
+    assert "cekat_messages: read whole, ACTIVATE_VERSION" in done.stderr
     [written] = (project / "out").glob("cekat_messages*.jsonl")  # target-jsonl adds a timestamp
     lines = written.read_text().splitlines()
     assert len({json.loads(line)["id"] for line in lines}) == 250

@@ -61,18 +61,24 @@ def test_meltano_run_into_duckdb_lands_every_row_and_merges_the_next_run(serve, 
         "select count(*), count(distinct (conversationid, id)) from tap_messages.convotic_messages",
     )
 
-    pipeline.run("tap-messages", "target-duckdb")
+    done = pipeline.run("tap-messages", "target-duckdb")
 
+    # The first run reads every stream whole: each ends with ACTIVATE_VERSION, which
+    # target-duckdb ignores (its rows all load, none is deleted).
+    assert done.stderr.count("read whole, ACTIVATE_VERSION") == 7
     version, results = duckdb_queries(
         warehouse,
         *counts,
         "select cast(updated_at as varchar) from tap_messages.cekat_messages "
         "where id = 'd0c0ffee-0000-4000-8000-000000000001'",
+        "select count(*) from tap_messages.cekat_agents",
+        "select count(*) from tap_messages.convotic_contacts",
     )
     assert version == "1.1.3"  # the pin in meltano.yml: duckdb 2.x loads no rows
     assert results[0] == [[1001, 1001]]
     assert results[1] == [[600, 600]]
     assert results[2] == [["2026-01-01 00:00:05"]]
+    assert results[3:] == [[[len(cekat.directory.agents())]], [[6]]]
     assert pipeline.state(STATE_ID)["bookmarks"]["cekat_messages"]["replication_key_value"]
 
     cekat.add_messages(25)

@@ -23,6 +23,7 @@ class CekatConversationsStream(CekatStream):
     name = "cekat_conversations"
     path = "/api/conversations"
     primary_keys: t.ClassVar[list[str]] = ["id"]
+    scope_filters = ("inbox_ids",)
     time_fields = ("created_at", "resolved_at", "last_message.created_at")
 
     @cached_property

@@ -37,6 +37,7 @@ class CekatMessagesStream(CekatStream):
     primary_keys: t.ClassVar[list[str]] = ["id"]
     replication_key = "updated_at"
     is_sorted = False
+    scope_filters = ("inbox_ids", "conversation_ids")
     time_fields = ("created_at", "updated_at", "additional_data.snooze_date")
 
     @cached_property

@@ -12,6 +12,7 @@ class ConvoticStream(VendorStream):
 
     vendor = "Convotic"
     settings_prefix = "convotic"
+    scope_filters = ("platform",)
 
     @override
     def auth_headers(self) -> dict[str, str]:

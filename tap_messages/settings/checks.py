@@ -92,6 +92,11 @@ def setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             _ = read(cekat[name]) if isinstance(cekat.get(name), str) else None
         except ValueError as exc:
             errors.append(str(exc))
+    if config.get("emit_activate_version_messages"):
+        errors.append(
+            "emit_activate_version_messages: remove it; the tap sends ACTIVATE_VERSION itself, "
+            "after a whole read (the SDK's, sent first, deletes rows when a run is cut short)."
+        )
     convotic = config.get("convotic") or {}
     if int(convotic.get("shard_index", 0)) >= int(convotic.get("shard_count", 1)):
         errors.append(

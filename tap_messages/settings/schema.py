@@ -9,7 +9,8 @@ SETTINGS = th.PropertiesList(
         "start_date",
         th.DateTimeType,
         description="RFC 3339; the earliest message time taken on a first sync. "
-        "Without it a first sync takes everything.",
+        "Without it a first sync takes everything. A full refresh after moving it later "
+        "marks the older messages deleted in the warehouse (docs/warehouse.md).",
     ),
     th.Property(
         "cekat",
@@ -86,7 +87,8 @@ SETTINGS = th.PropertiesList(
                 "conversation_ids",
                 th.ArrayType(th.StringType),
                 description="Conversations to extract; required with an api_key, "
-                "since the API cannot list them.",
+                "since the API cannot list them. A full refresh marks the messages of a "
+                "conversation no longer listed deleted in the warehouse (docs/warehouse.md).",
             ),
             th.Property(
                 "shard_count",

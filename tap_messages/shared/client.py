@@ -16,6 +16,7 @@ from typing_extensions import override
 
 from tap_messages.shared.answers import decoded, objects_under
 from tap_messages.shared.errors import TapMessagesError, answer_error, deprecation, last_error
+from tap_messages.shared.mirror import Mirror
 from tap_messages.shared.retries import no_sleep, wait_before_retry
 from tap_messages.shared.timestamps import UTC, UtcTimes
 from tap_messages.shared.validation import SCHEMAS, RecordCheck
@@ -41,6 +42,7 @@ class VendorStream(RESTStream[t.Any]):
     settings_prefix: t.ClassVar[str]
     reread_what: t.ClassVar[str] = "pages"
     time_fields: t.ClassVar[tuple[str, ...]] = ()  # timestamps put in the tap's UTC format
+    scope_filters: t.ClassVar[tuple[str, ...]] = ()  # settings that narrow it: no mirror.py delete
     schema = StreamSchema(SchemaDirectory(SCHEMAS))
     allow_redirects = False  # a redirect would carry the key elsewhere: refused, with the address
     # post_process validates every record against the schema, so the SDK's conformance pass
@@ -50,7 +52,7 @@ class VendorStream(RESTStream[t.Any]):
     @override
     def __init__(self, tap: Tap, *, pacer: RatePacer, quarantine: QuarantineStream) -> None:
         super().__init__(tap)
-        self.pacer, self.quarantine = pacer, quarantine
+        self.pacer, self.quarantine, self.mirror = pacer, quarantine, Mirror(tap, self)
         self.requests_made = self.emitted = self.quarantined = self.reread = 0
         self.shortfalls: list[str] = []
         self.counting = threading.Lock()  # counters that read-ahead threads add to
@@ -200,6 +202,7 @@ class VendorStream(RESTStream[t.Any]):
         """The partition's rows; none without a key (`--test` syncs even deselected streams)."""
         if not self.settings.get("api_key"):
             return
+        self.mirror.begin(self.settings, self.scope_filters)
         rows = iter(self.read_partition(context))
         limit = self.ABORT_AT_RECORD_COUNT
         try:
@@ -231,6 +234,7 @@ class VendorStream(RESTStream[t.Any]):
             self.reread_what,
             "; ".join(self.shortfalls) or "none",
         )
+        self.mirror.end(self.shortfalls)
 
     # Records: every one is checked against the schema before the SDK writes it or its bookmark.
 
