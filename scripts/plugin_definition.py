@@ -14,7 +14,10 @@ import typing as t
 import yaml
 
 PIP_URL = "git+https://github.com/tap-messages/tap-messages.git"
-KINDS = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean"}
+# Meltano 4.4 casts a `decimal` setting given by environment variable to Decimal, then fails to
+# write it to the tap's config ("Object of type Decimal is not JSON serializable"): the tap's
+# number settings (seconds) are offered to Meltano as whole numbers.
+KINDS = {"string": "string", "integer": "integer", "number": "integer", "boolean": "boolean"}
 KINDS |= {"array": "array", "object": "object"}
 
 

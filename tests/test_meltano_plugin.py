@@ -154,3 +154,20 @@ def test_a_new_meltano_project_with_only_the_copied_definition_runs_into_jsonl_a
     assert len({json.loads(line)["id"] for line in lines}) == 250
     meltano("run", "tap-messages", "target-postgres")
     assert documented_postgres.value(f'select count(*) from "{schema}".cekat_messages') == 250
+
+
+def test_number_settings_given_through_the_environment_reach_the_tap(serve, tmp_path):
+    """Meltano 4.4 cannot write a `decimal` setting from the environment; ours are integers."""
+    server = serve(cekat=CekatData(n_messages=5, seed=131))
+    pipeline = Pipeline(
+        tmp_path,
+        {
+            **tap_env(server),
+            "TAP_MESSAGES_MAX_RETRY_WAIT": "7",
+            "TAP_MESSAGES_RATE_LIMIT_WINDOW": "30",
+        },
+    )
+    listed = pipeline.meltano("config", "list", "tap-messages").stdout
+    assert "current value: 7 (from the TAP_MESSAGES_MAX_RETRY_WAIT variable" in listed
+    done = pipeline.meltano("invoke", "tap-messages", "--discover")
+    assert "cekat_messages" in {s["tap_stream_id"] for s in json.loads(done.stdout)["streams"]}
