@@ -234,7 +234,7 @@ class VendorStream(RESTStream[t.Any]):
             self.reread_what,
             "; ".join(self.shortfalls) or "none",
         )
-        self.mirror.end(self.shortfalls)
+        self.mirror.end(self.shortfalls, self.quarantined)
 
     # Records: every one is checked against the schema before the SDK writes it or its bookmark.
 

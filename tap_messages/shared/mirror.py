@@ -65,10 +65,12 @@ class Mirror:
             return "an incremental run, from the bookmark in its state"
         return None
 
-    def end(self, shortfalls: t.Sequence[str]) -> None:
-        """After the last record: activate the version, unless something in scope went unread."""
+    def end(self, shortfalls: t.Sequence[str], quarantined: int) -> None:
+        """After the last record: activate the version, unless something in scope went unsent."""
         name, log = self.stream.name, self.stream.logger
-        if why := self.partial or ("it has shortfalls" if shortfalls else None):
+        # A quarantined row still exists at the vendor: its older copy must not be marked deleted.
+        held = f"{quarantined} records quarantined" if quarantined else None
+        if why := self.partial or ("it has shortfalls" if shortfalls else held):
             log.info("%s: no ACTIVATE_VERSION, deletes wait for a whole read (%s).", name, why)
             return
         version = self.tap.initialized_at
