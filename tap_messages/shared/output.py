@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import io
 import sys
+import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, RecordMessage, SingerMessageType
@@ -15,11 +18,23 @@ class StdoutWriter(MsgSpecWriter):
     @override
     def __init__(self) -> None:
         self.versions: dict[str, int] = {}  # the version each stream's RECORDs carry (mirror.py)
+        self._stdout: t.Any = None
+        self._sink: t.Any = None
+
+    def sink(self) -> t.Any:
+        """The bytes of stdout, buffered even where PYTHONUNBUFFERED (container images) is on."""
+        if sys.stdout.buffer is not self._stdout:
+            self._stdout = raw = sys.stdout.buffer
+            self._sink = raw if isinstance(raw, io.BufferedIOBase) else io.BufferedWriter(raw)
+            atexit.register(self._sink.flush)
+        return self._sink
 
     @override
     def write_message(self, message: Message) -> None:
         if isinstance(message, RecordMessage) and message.stream in self.versions:
             message.version = self.versions[message.stream]
-        sys.stdout.buffer.write(self.format_message(message))
+        sink = self.sink()
+        sink.write(self.format_message(message))
         if message.type == SingerMessageType.STATE:
+            sink.flush()
             sys.stdout.flush()
