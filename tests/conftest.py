@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
+import uuid
 
 import pytest
 
 from imitations import CekatData, ImitationServer
+from tests.meltano_run import DEFAULT_PG, PG_ENV, Pipeline, Postgres
 
 CEKAT_KEY = "cekat-test-key-0123456789"
 CONVOTIC_KEY = "cvtk_live_test0123456789abcdef"
@@ -48,3 +51,39 @@ def serve() -> t.Iterator[t.Callable[..., ImitationServer]]:
 def cekat_server(serve: t.Callable[..., ImitationServer]) -> ImitationServer:
     """A Cekat imitation with 3,000 messages served oldest first."""
     return serve(cekat=CekatData(n_messages=3000, seed=1))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Postgres:
+    """The test database (TAP_MESSAGES_TEST_PG): under CI=true it must be there, else skip."""
+    database = Postgres(os.environ.get(PG_ENV) or DEFAULT_PG)
+    problem = database.unreachable()
+    if problem is not None:
+        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
+            pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {problem}")
+        pytest.skip(problem)
+    return database
+
+
+@pytest.fixture
+def schema(postgres: Postgres) -> t.Iterator[str]:
+    """A target schema of this test's own (and `<it>_models` for dbt's), dropped afterwards."""
+    name = f"tap_messages_test_{uuid.uuid4().hex[:10]}"
+    yield name
+    postgres.queries(
+        f'drop schema if exists "{name}" cascade', f'drop schema if exists "{name}_models" cascade'
+    )
+
+
+@pytest.fixture
+def pipeline(tmp_path: t.Any, postgres: Postgres, schema: str) -> Pipeline:
+    """`meltano run` into the test schema, with a system database (state) of its own."""
+    return Pipeline(
+        tmp_path,
+        {
+            "TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
+            # The scheduled jobs end with dbt-postgres:build (transform/).
+            **postgres.dbt_env(source_schema=schema, schema=f"{schema}_models"),
+        },
+    )

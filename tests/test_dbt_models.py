@@ -14,8 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import typing as t
-import uuid
 
 import pytest
 
@@ -32,7 +30,7 @@ from tests.dbt_models import (
     raw_cekat_conversations,
     raw_messages,
 )
-from tests.meltano_run import DEFAULT_PG, MELTANO, PG_ENV, ROOT, Pipeline, Postgres, tap_env
+from tests.meltano_run import MELTANO, ROOT, Pipeline, Postgres, tap_env
 
 pytestmark = pytest.mark.slow
 
@@ -261,39 +259,10 @@ def test_demo_prints_what_the_models_answer_per_vendor_and_channel(tmp_path):
 # ---- PostgreSQL -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Postgres:
-    """The test database; fails under CI=true when unreachable, else skips with the fix."""
+@pytest.fixture
+def dbt_postgres() -> None:
+    """dbt-postgres installed (`make setup`): under CI=true it must be, else skip."""
     _require(DBT["dbt-postgres"])
-    database = Postgres(os.environ.get(PG_ENV) or DEFAULT_PG)
-    problem = database.unreachable()
-    if problem is not None:
-        if _ci():
-            pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {problem}")
-        pytest.skip(problem)
-    return database
-
-
-@pytest.fixture
-def schema(postgres: Postgres) -> t.Iterator[str]:
-    """The loader's schema for this test, and `<it>_models` for dbt's; both dropped after."""
-    name = f"tap_messages_dbt_{uuid.uuid4().hex[:10]}"
-    yield name
-    postgres.queries(
-        f'drop schema if exists "{name}" cascade', f'drop schema if exists "{name}_models" cascade'
-    )
-
-
-@pytest.fixture
-def pipeline(tmp_path, postgres: Postgres, schema: str) -> Pipeline:
-    return Pipeline(
-        tmp_path,
-        {
-            "TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-            **postgres.dbt_env(source_schema=schema, schema=f"{schema}_models"),
-        },
-    )
 
 
 pg = pytest.mark.postgres
@@ -301,7 +270,7 @@ pg = pytest.mark.postgres
 
 @pg
 def test_postgres_hourly_then_daily_jobs_build_the_models_and_they_match_python(
-    serve, pipeline: Pipeline, postgres: Postgres, schema: str
+    serve, pipeline: Pipeline, postgres: Postgres, schema: str, dbt_postgres: None
 ):
     cekat, convotic = demo_like(seed=211)
     server = serve(cekat=cekat, convotic=convotic)
@@ -333,7 +302,7 @@ def test_postgres_hourly_then_daily_jobs_build_the_models_and_they_match_python(
 
 @pg
 def test_postgres_rows_the_loader_marked_deleted_leave_the_models(
-    serve, pipeline: Pipeline, postgres: Postgres, schema: str
+    serve, pipeline: Pipeline, postgres: Postgres, schema: str, dbt_postgres: None
 ):
     cekat, convotic = demo_like(seed=212)
     server = serve(cekat=cekat, convotic=convotic)
@@ -380,7 +349,7 @@ def test_postgres_rows_the_loader_marked_deleted_leave_the_models(
 
 @pg
 def test_postgres_source_freshness_warns_then_fails_as_the_load_ages(
-    serve, pipeline: Pipeline, postgres: Postgres, schema: str
+    serve, pipeline: Pipeline, postgres: Postgres, schema: str, dbt_postgres: None
 ):
     server = serve(
         cekat=CekatData(n_messages=200, n_conversations=10, seed=213),

@@ -24,17 +24,11 @@ from imitations import CekatData, ConvoticData
 from imitations.base import first
 from imitations.convotic_contacts import contact_rows
 from tap_messages.convotic.messages import shard_of
-from tests import test_warehouse_postgres as warehouse_tests
 from tests.meltano_run import MELTANO, ROOT, Pipeline, Postgres, tap_env
 from tests.test_no_message_lost import hole_at
 from tests.test_warehouse_postgres import DIRECTORY, KEYS, Warehouse
 
 # The database, a schema and a Meltano system database per test, as the warehouse tests have them.
-postgres, schema, pipeline = (
-    warehouse_tests.postgres,
-    warehouse_tests.schema,
-    warehouse_tests.pipeline,
-)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

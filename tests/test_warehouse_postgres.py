@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import typing as t
-import uuid
 
 import pytest
 
 from imitations import CekatData, ConvoticData, ImitationServer
 from imitations.convotic_contacts import contact_rows
-from tests.meltano_run import DEFAULT_PG, PG_ENV, Pipeline, Postgres, tap_env
+from tests.meltano_run import Pipeline, Postgres, tap_env
 from tests.singer_run import run_tap
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -32,42 +30,6 @@ DIRECTORY = (
     "cekat_inboxes",
     "convotic_contacts",
 )
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Postgres:
-    """The test database; fails under CI=true when unreachable, else skips with the fix."""
-    database = Postgres(os.environ.get(PG_ENV) or DEFAULT_PG)
-    problem = database.unreachable()
-    if problem is not None:
-        if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true and the PostgreSQL tests cannot run: {problem}")
-        pytest.skip(problem)
-    return database
-
-
-@pytest.fixture
-def schema(postgres: Postgres) -> t.Iterator[str]:
-    """A target schema of this test's own (and one for the dbt models), dropped afterwards."""
-    name = f"tap_messages_test_{uuid.uuid4().hex[:10]}"
-    yield name
-    postgres.queries(
-        f'drop schema if exists "{name}" cascade', f'drop schema if exists "{name}_models" cascade'
-    )
-
-
-@pytest.fixture
-def pipeline(tmp_path, postgres: Postgres, schema: str) -> Pipeline:
-    """`meltano run` into the test schema, with a system database (state) of its own."""
-    return Pipeline(
-        tmp_path,
-        {
-            "TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url,
-            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": schema,
-            # The scheduled jobs end with dbt-postgres:build (transform/).
-            **postgres.dbt_env(source_schema=schema, schema=f"{schema}_models"),
-        },
-    )
 
 
 class Warehouse:
