@@ -39,8 +39,8 @@ TAP = ["-m", "tap_messages.tap"]
 PLAIN = [str(ROOT / "benchmarks" / "plain_sdk_tap.py")]
 
 
-def run(config: dict[str, t.Any], tap: list[str] = TAP) -> dict[str, t.Any]:
-    """One tap process: records, wall and CPU seconds, peak RSS, final STATE size, its log."""
+def run(config: dict[str, t.Any], tap: list[str] = TAP, *, ids: bool = False) -> dict[str, t.Any]:
+    """One tap process: records (and their ids), wall and CPU seconds, peak RSS, STATE, log."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "config.json").write_text(json.dumps(config))
         out, log = Path(tmp) / "out.jsonl", Path(tmp) / "log"
@@ -58,10 +58,13 @@ def run(config: dict[str, t.Any], tap: list[str] = TAP) -> dict[str, t.Any]:
                 check=False,
             )
         seconds = time.perf_counter() - started
-        records, last_state = 0, b""
+        records, last_state, seen = 0, b"", set()
         with out.open("rb") as lines:
             for line in lines:
-                records += b'"type":"RECORD"' in line or b'"type": "RECORD"' in line
+                record = b'"type":"RECORD"' in line or b'"type": "RECORD"' in line
+                records += record
+                if record and ids:
+                    seen.add(json.loads(line)["record"].get("id"))
                 if b'"type":"STATE"' in line or b'"type": "STATE"' in line:
                     last_state = line
         user, system, rss_kb = log.read_text().split()[-3:]
@@ -74,6 +77,7 @@ def run(config: dict[str, t.Any], tap: list[str] = TAP) -> dict[str, t.Any]:
         "rss_mb": int(rss_kb) / 1024,
         "state_bytes": len(json.dumps(state, separators=(",", ":"))),
         "stderr": done.stderr.decode(errors="replace"),
+        "ids": seen,
     }
 
 

@@ -72,6 +72,7 @@ class CekatData:
         order: Literal["newest_first", "oldest_first"] = "oldest_first",
         order_by: Literal["created_at", "updated_at"] = "created_at",
         total_page_skew: int = 0,
+        total_items_means: Literal["rows", "page", "absent"] = "rows",
         tz: timezone = WIB,
         null_when_empty: bool = False,
     ) -> None:
@@ -79,6 +80,9 @@ class CekatData:
         self.api_key, self.auth_header, self.max_limit = api_key, auth_header, max_limit
         self.order, self._order_by, self.total_page_skew = order, order_by, total_page_skew
         self.null_when_empty = null_when_empty  # an empty page's `data` is null, not []
+        # What `total_items` counts: the list's rows (documented), the rows of this page, or
+        # nothing (the key left out).
+        self.total_items_means = total_items_means
         self._tz, self._offset = tz, int(tz.utcoffset(None).total_seconds())
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
@@ -358,7 +362,9 @@ class CekatData:
             "current_page": page,
             "current_items": len(data),
             "total_page": pages,
-            "total_items": total,
+            "total_items": len(data) if self.total_items_means == "page" else total,
         }
+        if self.total_items_means == "absent":
+            del pagination["total_items"]
         body = data if data or not self.null_when_empty else None
         return 200, {"success": True, "data": body, "metadata": {"pagination": pagination}}

@@ -12,6 +12,7 @@ from typing_extensions import override
 
 from tap_messages.cekat.client import CekatStream
 from tap_messages.cekat.page_walk import Report
+from tap_messages.cekat.tiled_walk import every_page
 from tap_messages.shared.rows import unseen
 
 if t.TYPE_CHECKING:
@@ -29,7 +30,7 @@ class CekatListStream(CekatStream):
     @override
     def read_partition(self, context: Context | None) -> t.Iterable[Row]:
         report, seen = Report(), set[str]()
-        for page in self.page_walk(self.read_page, report).walk():
+        for page in every_page(self.page_walk(self.read_page, report)):
             yield from unseen(page.fresh, seen)  # a row pushed down a page comes again
         self.account(context, report)
 

@@ -15,6 +15,7 @@ Cekat documents neither a sort nor a date filter, so a run decides from the rows
   lookback by `updated_at` (which is never before `created_at`, so in either ascending order every
   later row in scope comes after it), and the walk reads on from there.
 - **Anything else** (no evidence, or evidence both ways): every page is read.
+- **A full sync** (no bookmark) reads each page once where the order is known (tiled_walk).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from tap_messages.cekat.page_walk import PageWalk
 from tap_messages.cekat.pages import Page
 from tap_messages.cekat.served_order import ServedOrder
+from tap_messages.cekat.tiled_walk import TiledWalk
 from tap_messages.shared.timestamps import format_utc, is_utc
 
 Row = dict[str, t.Any]
@@ -104,12 +106,13 @@ def rows_in_scope(
     walk = new_walk(bool(scope.bookmark))
     first = walk.first()
     yield from filter(scope.wants, first.fresh)
-    start = first
+    pages = TiledWalk(walk, first).pages() if not scope.bookmark else walk.walk(first)
     if scope.bookmark and walk.order.oldest_first:
         start = start_of_increment(walk.read, first, scope, walk.most)
         if start is not first:
             yield from filter(scope.wants, start.fresh)
-    for page in walk.walk(start):
+            pages = walk.walk(start)
+    for page in pages:
         yield from filter(scope.wants, page.fresh)
         if scope.bookmark and walk.newest_first and scope.past(page.rows):
             logger.info(
@@ -119,7 +122,7 @@ def rows_in_scope(
                 page.limit,
             )
             break
-    if walk.newest_first and not walk.by_creation:
+    if scope.bookmark and walk.newest_first and not walk.by_creation:
         yield from filter(scope.wants, moved_to_the_top(new_walk(True), first))
 
 

@@ -1,4 +1,7 @@
-"""Cekat's page walk: every row of a list that changes while it is read, whatever its order.
+"""Cekat's overlapping page walk: every row of a list that changes while it is read, in any order.
+
+Incremental runs, lists of unknown order, and whatever a tiled walk (tiled_walk) cannot prove
+walk this way; a full sync of a list in order of age reads each page once instead.
 
 A plain walk of pages 1, 2, 3 skips a row whenever rows before it disappear between two requests
 (deletes, or updates that move rows in a list sorted by `updated_at`). This walk asks for pages that

@@ -73,6 +73,18 @@ def overlapping(frontier: int, most: int, overlap: int = 1) -> Request:
     return frontier // limit + 1, limit
 
 
+def overlapping_reads(frontier: int, total: int, most: int, at_most: int) -> int:
+    """Requests an overlapping walk takes from `frontier` to the end of `total` rows at rest."""
+    reads = 0
+    while reads < at_most:
+        page, limit = overlapping(frontier, most)
+        reads += 1
+        if page * limit > total:  # a short page: the end
+            break
+        frontier = page * limit
+    return reads
+
+
 def covering(offset: int, most: int) -> Request:
     """The request whose page holds row `offset` and the most rows before it."""
     best = max((offset % limit, limit) for limit in range(max(1, most // 2), most + 1))
