@@ -1,10 +1,11 @@
 """Requests of a Cekat full sync against its bound, at rest and while rows move, beside a plain tap.
 
 Run: .venv/bin/python benchmarks/full_sync.py [--rows N]. The bound of a list at rest is
-1.10 x (ceil(rows / page_size) + 1). "Rows move": after every 5th request for messages, 2 new
-messages arrive, 2 change status and 1 is deleted. "Missing" counts the messages present for the
-whole run that the run did not emit (a message changed during the run, in a list sorted by
-`updated_at`, is the next run's: its `updated_at` is past the bookmark).
+1.10 x (ceil(rows / page_size) + 1). "Arrive": after every request for messages one new message
+arrives. "Move": after every 5th, 2 new messages arrive, 2 change status and 1 is deleted.
+"Missing" counts the messages present for the whole run that the run did not emit (a message
+changed during the run, in a list sorted by `updated_at`, is the next run's: its `updated_at`
+is past the bookmark).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ UNLIMITED = RateLimiter(10**9, 60.0, enforce=False)
 
 
 class Moving:
-    """After every 5th request for messages: 2 messages arrive, 2 change status, 1 is deleted."""
+    """Changes after requests for messages: one arrival each ("arrive"), or every 5th ("move")."""
 
-    def __init__(self, data: CekatData, seed: int) -> None:
-        self.data, self.rng, self.seen = data, random.Random(seed), 0
+    def __init__(self, data: CekatData, seed: int, state: str) -> None:
+        self.data, self.rng, self.seen, self.state = data, random.Random(seed), 0, state
         self.deleted: set[str] = set()
         self.changed: set[str] = set()
 
@@ -39,6 +40,9 @@ class Moving:
         if request.path != "/api/messages":
             return
         self.seen += 1
+        if self.state == "arrive":
+            self.data.add_messages(1)
+            return
         if self.seen % 5:
             return
         self.data.add_messages(2)
@@ -52,12 +56,12 @@ class Moving:
 
 
 def sync(
-    rows: int, order: str, key: str, *, moving: bool, plain: bool, width: int, latency: float = 0
+    rows: int, order: str, key: str, *, state: str, plain: bool, width: int, latency: float = 0
 ) -> tuple[int, int, bool, float]:
     """Requests, messages missing, whether the run warned, and wall seconds, of one full sync."""
     data = CekatData(n_messages=rows, seed=11, order=order, order_by=key)  # type: ignore[arg-type]
     start = data.ids()
-    mover = Moving(data, seed=12) if moving else None
+    mover = Moving(data, seed=12, state=state) if state != "at rest" else None
     with ImitationServer(
         cekat=data, rate_limiter=UNLIMITED, after_request=mover, latency_s=latency
     ) as server:
@@ -79,7 +83,7 @@ def under_latency(rows: int, latency: float) -> None:
         taps = [("tap-messages, max_concurrency 4", False, 4), ("plain SDK", True, 1)]
         for name, plain, width in taps:
             requests, _, _, wall = sync(
-                rows, order, key, moving=False, plain=plain, width=width, latency=latency
+                rows, order, key, state="at rest", plain=plain, width=width, latency=latency
             )
             floor = requests * latency / width
             ratio = f"{wall / floor:.2f}"
@@ -97,15 +101,14 @@ def main() -> None:
     row("served", "rows", "tap", "requests", "ratio to pages + 1", "missing", "warned")
     row("---", "---", "---", "---:", "---:", "---:", "---")
     for order, key in ORDERS:
-        for moving in (False, True):
+        for state in ("at rest", "arrive", "move"):
             taps = [("tap-messages, max_concurrency 1", False, 1)]
             taps += [("tap-messages, max_concurrency 4", False, 4), ("plain SDK", True, 1)]
             for name, plain, width in taps:
                 requests, missing, warned, _ = sync(
-                    rows, order, key, moving=moving, plain=plain, width=width
+                    rows, order, key, state=state, plain=plain, width=width
                 )
                 ratio = requests / (math.ceil(rows / 100) + 1)
-                state = "move" if moving else "at rest"
                 row(
                     f"{order} by {key}", state, name, requests, f"{ratio:.3f}", missing,
                     "yes" if warned else "no",

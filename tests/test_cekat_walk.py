@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import math
 import random
@@ -20,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tap_messages.cekat import tiled_walk
+from tap_messages.cekat.age_ranks import AgeRanks, below, without
 from tap_messages.cekat.increments import Scope, rows_in_scope
 from tap_messages.cekat.page_walk import PageWalk, Report
 from tap_messages.cekat.pages import Page, covering, overlapping
@@ -71,6 +73,7 @@ class LiveList:
                     self.rng.choice(self.rows)["updated_at"] = stamp(self.clock)
 
     def read(self, page: int, limit: int) -> Page:
+        assert min(page, limit) >= 1, "the API answers 400"
         self.requests += 1
         self.change()
         rows = self.served()
@@ -232,3 +235,27 @@ def test_a_total_that_promises_more_than_the_list_holds_is_named_not_trusted():
     got = list(emitted(api, 100, Scope("", ""), reports))
     assert len({r["id"] for r in got}) == 250
     assert any("total_items said 290" in s for r in reports for s in r.shortfalls)
+
+
+def test_the_ranks_left_unread_are_those_no_page_has_read():
+    assert without([(0, 100)], 40, 60) == [(60, 100), (0, 40)]
+    assert without([(60, 100), (0, 40)], 30, 70) == [(70, 100), (0, 30)]
+    assert without([(0, 100)], 0, math.inf) == []
+    assert below(0) == []
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_pages_planned_for_a_list_that_holds_still_tile_its_ranks_once(newest_first):
+    ranks, total = AgeRanks(newest_first, 100), 1234
+    top = total - 100 if newest_first else 1200  # what page 1, or the page at the end, read
+    plan, rest = ranks.plan(below(top), total, 1000)
+    assert rest == []
+    read = sorted(
+        ranks.of(Page(page, limit, [{}] * max(0, min(limit, total - (page - 1) * limit)), total))
+        for page, limit in plan
+    )
+    assert read[0][0] == 0
+    joins = [high == low for (_, high), (low, _) in itertools.pairwise(read)]
+    assert all(joins), "no gap, no overlap"
+    assert read[-1][1] == top
+    assert len(plan) == math.ceil(top / 100)

@@ -6,13 +6,14 @@ for these rows, so no bookmark can say which changed: every run reads the whole 
 
 from __future__ import annotations
 
+import itertools
 import typing as t
 
 from typing_extensions import override
 
 from tap_messages.cekat.client import CekatStream
 from tap_messages.cekat.page_walk import Report
-from tap_messages.cekat.tiled_walk import every_page
+from tap_messages.cekat.tiled_walk import TiledWalk
 from tap_messages.shared.rows import unseen
 
 if t.TYPE_CHECKING:
@@ -30,7 +31,9 @@ class CekatListStream(CekatStream):
     @override
     def read_partition(self, context: Context | None) -> t.Iterable[Row]:
         report, seen = Report(), set[str]()
-        for page in every_page(self.page_walk(self.read_page, report)):
+        walk = self.page_walk(self.read_page, report)
+        first = walk.first()
+        for page in itertools.chain([first], TiledWalk(walk, first).pages()):
             yield from unseen(page.fresh, seen)  # a row pushed down a page comes again
         self.account(context, report)
 

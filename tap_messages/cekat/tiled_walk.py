@@ -10,13 +10,12 @@ Pages that tile the ranks from the top down then read every row present througho
   began in rank (newest first: `total_items` did not fall between the two answers). A row can
   only sink, so it sinks into a page still to come.
 - **Several at once**, in rounds: after each round the rank of one row at the newest end (the
-  anchor, read at the start) is read again. If it held, no row left during the round, and the
-  round's pages read ranks that did not move, whatever order they were answered in. If it fell,
-  the round proves nothing, and the rest of the list is read one page at a time.
+  anchor, read at the start) is read again. If it held, no row left during the round, so its
+  pages read ranks that did not move, in whatever order they were answered; ranks they missed
+  (new rows between two answers) are read in the next. If it fell, the rest is read one at a time.
 
-A `total_items` that is not the row count, a page short of what it promises or against the
-served order hands the rest to the overlapping walk (page_walk), which proves every page by
-overlap instead. The price of each case: docs/performance.md.
+A `total_items` that is not the row count, or a page short of it or against the served order,
+hands the rest to the overlapping walk (page_walk). What each case costs: docs/performance.md.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import math
 import typing as t
 from dataclasses import dataclass
 
+from tap_messages.cekat.age_ranks import AgeRanks, Ranks, below, size, without
 from tap_messages.cekat.page_walk import RETRIES, PageWalk
 from tap_messages.cekat.pages import Page, Request, covering, overlapping, overlapping_reads
 
@@ -51,11 +51,19 @@ class TiledWalk:
         """Go on from page 1, already read by `walk`."""
         self.walk, self.first = walk, first
         self.newest_first = walk.newest_first
+        self.ranks = AgeRanks(self.newest_first, walk.most)
         self.total = first.total_items or 0
-        self.frontier: float = math.inf  # every row not yet read has a rank below it
+        self.unread: list[Ranks] = [(0, math.inf)]  # ranks not proven read, highest first
         self.anchor: Anchor | None = None
         self.last: Page = first  # the page whose lowest rank is the frontier
+        self.bottom: Page | None = None  # the page that read rank 0
         self.moved = False  # rows moved during a round: the rest is read one page at a time
+        self.margin = 0  # rows each page read at once starts early by, newest first
+
+    @property
+    def frontier(self) -> float:
+        """Every row not yet read has a rank below it: the top of the highest unread ranks."""
+        return self.unread[0][1] if self.unread else 0
 
     def pages(self) -> t.Iterator[Page]:
         """Every page read after page 1, with all its rows fresh; falls back when a proof fails."""
@@ -80,8 +88,7 @@ class TiledWalk:
         ):
             return False
         if self.newest_first:
-            return True
-        # Oldest first, page 1 is read again at the end: on a few pages, overlapping may cost less.
+            return True  # oldest first, page 1 is read again: on a few pages overlapping is cheaper
         tiles = math.ceil(total / first.limit) + (total % first.limit == 0)
         return tiles > SHORT or overlapping_reads(first.end, total, self.walk.most, tiles) >= tiles
 
@@ -89,13 +96,13 @@ class TiledWalk:
         """Round after round from the newest end down, until no rank is left unread."""
         yield from self._newest_end()
         stuck = 0
-        while self.frontier > 0:
-            before = self.frontier
+        while self.unread:
+            before = size(self.unread)
             yield from self._round()
-            stuck = 0 if self.frontier < before else stuck + 1
+            stuck = 0 if size(self.unread) < before else stuck + 1
             if stuck >= STUCK:
                 raise _Unproven(from_start=False)
-        if self.newest_first and len(self.last.rows) == self.last.limit:
+        if self.newest_first and self.bottom and len(self.bottom.rows) == self.bottom.limit:
             yield from self._closing_page()
 
     def _newest_end(self) -> t.Iterator[Page]:
@@ -103,73 +110,84 @@ class TiledWalk:
         first = self.first
         if self.newest_first:
             self.anchor = Anchor((1, first.limit), first.keys[0][0], self.total - 1)
-            self.frontier = self.total - first.end
+            self.unread = below(self.total - first.end)
             return
         limit, total = first.limit, self.total
         end = self._fresh(self._checked((total // limit + 1, limit)))
         yield end
         if len(end.rows) == end.limit or end.end != end.total_items:
             raise _Unproven(from_start=True)  # total_items does not say where the list ends
-        self.frontier = end.offset
+        self.unread = below(end.offset)
         if not end.rows:  # total_items is a multiple of the limit: the page below is the last
             end = self._fresh(self._checked(covering(end.offset - 1, limit)))
             yield end
-            self.frontier = end.offset if end.rows else self.frontier
+            self.unread = below(end.offset) if end.rows else self.unread
         if not end.rows:
             raise _Unproven(from_start=True)
         self.anchor = Anchor((end.page, end.limit), end.keys[-1][0], end.end - 1)
         self.last = end
 
     def _round(self) -> t.Iterator[Page]:
-        """The next pages below the frontier: at once and then proven by the anchor, or one."""
-        ahead = self.walk.ahead
-        plan = self._plan(ROUND if ahead.width > 1 and not self.moved else 1)
-        at_once = len(plan) >= AT_ONCE
+        """The next pages of unread ranks: at once and then proven by the anchor, or one."""
+        ahead, total = self.walk.ahead, self.total
+        wide = ahead.width > 1 and not self.moved
+        plan, rest = self.ranks.plan(self.unread, total, ROUND if wide else 1, self.margin)
+        at_once = wide and (len(plan) >= AT_ONCE or len(self.unread) > 1)
         plan = plan if at_once else plan[:1]
+        if plan and plan[0] not in ahead:
+            ahead.drop()  # what was started followed another plan
         for request in plan:
-            ahead.start(request, functools.partial(self._read_one, request))
+            self._start(request)
         read: list[Page] = []
         for request in plan:
-            [page] = ahead.take(request, functools.partial(self._read_one, request))
-            page = self._fresh(self._checked(page))
+            page = self._fresh(self._checked(self._take(request)))
             yield page
             read.append(page)
-        if not at_once:
-            self._reach(read)  # one at a time: each page answered after the one above it
+        if not at_once:  # one at a time, each page answered after the one above it
+            self._reach(read, joined=True)
             return
-        self.moved = not (yield from self._witness())
-        if not self.moved:
-            self._reach(sorted(read, key=lambda page: -self._ranks(page)[1]))
+        self._start(anchor_request := self._look())
+        if self.total == total:  # no row came: the next round is as planned, read meanwhile
+            upcoming, _ = self.ranks.plan(rest, total, ROUND, self.margin)
+            for request in upcoming if len(upcoming) >= AT_ONCE else ():
+                self._start(request)  # proven by the next look at the anchor, not this one
+        self.moved = not (yield from self._witness(anchor_request))
+        if self.moved:
+            ahead.drop()
+            self.unread = below(self.frontier)  # rows may have sunk below
+            return
+        self._reach(read, joined=False)
+        # Newest first, rows that came between answers out of order leave gaps: overlap by them
+        # while rows keep coming.
+        gaps = [int(high - low) for low, high in self.unread[:-1]]
+        calm = self.margin // 2 if self.total == total else self.margin
+        self.margin = min(self.ranks.most // 2, max([calm, *gaps]))
 
-    def _plan(self, most_pages: int) -> list[Request]:
-        """The requests that tile the ranks below the frontier, if the list holds still."""
-        plan: list[Request] = []
-        top, most = int(self.frontier), self.walk.most  # finite once the newest end is read
-        while top > 0 and len(plan) < most_pages:
-            if self.newest_first:  # the row of rank top - 1 stands at total - top
-                request = overlapping(self.total - top + 1, most)
-                top = self.total - request[0] * request[1]
-            else:
-                request = covering(top - 1, most)
-                top = (request[0] - 1) * request[1]
-            plan.append(request)
-        return plan
+    def _look(self) -> Request:
+        """The request that shows the anchor if its rank held (new rows push it down)."""
+        anchor = t.cast(Anchor, self.anchor)
+        if not self.newest_first:
+            return anchor.request
+        return overlapping(max(1, self.total - anchor.rank), self.ranks.most)
 
-    def _reach(self, pages: list[Page]) -> None:
-        """Lower the frontier through the pages, in rank order, as far as they join up."""
+    def _start(self, request: Request) -> None:
+        self.walk.ahead.start(request, functools.partial(self._read_one, request))
+
+    def _take(self, request: Request) -> Page:
+        [page] = self.walk.ahead.take(request, functools.partial(self._read_one, request))
+        return page
+
+    def _reach(self, pages: list[Page], *, joined: bool) -> None:
+        """Take the pages' ranks off the unread ones; `joined`: only a page reaching the top."""
         for page in pages:
-            low, high = self._ranks(page)
-            if high < self.frontier:
-                return
-            if low < self.frontier:
-                self.frontier, self.last = low, page
-
-    def _ranks(self, page: Page) -> tuple[int, float]:
-        """The ranks [low, high) the page read; high is unbounded on a page that ends the list."""
-        if self.newest_first:
-            total = page.total_items or 0
-            return max(0, total - page.end), total - page.offset
-        return page.offset, page.end if len(page.rows) == page.limit else math.inf
+            low, high = self.ranks.of(page)
+            if joined and high < self.frontier:
+                return  # rows left above it: the next page starts higher
+            if low <= self.frontier <= high:
+                self.last = page
+            if low == 0:
+                self.bottom = page
+            self.unread = without(self.unread, low, high)
 
     def _checked(self, request: Request | Page) -> Page:
         """The page, asked again while short of what it promises; in the served order."""
@@ -191,11 +209,10 @@ class TiledWalk:
         self.total = page.total_items if page.total_items is not None else self.total
         return page
 
-    def _witness(self) -> t.Generator[Page, None, bool]:
+    def _witness(self, request: Request) -> t.Generator[Page, None, bool]:
         """Read the anchor again: True if its rank held, so the round's pages prove their ranks."""
-        anchor = self.anchor
-        assert anchor is not None
-        page = self._fresh(self._read(anchor.request))
+        anchor = t.cast(Anchor, self.anchor)
+        page = self._fresh(self._take(request))
         self.walk.report.reread += 1
         yield page
         keys = [key for key, _ in page.keys]
@@ -206,7 +223,7 @@ class TiledWalk:
 
     def _closing_page(self) -> t.Iterator[Page]:
         """Newest first, the walk ended on a full page: the next must be where the list ends."""
-        last = self.last
+        last = t.cast(Page, self.bottom)
         page = self._fresh(self._checked((last.page + 1, last.limit)))
         yield page
         if len(page.rows) == page.limit:
@@ -233,13 +250,6 @@ class TiledWalk:
 
     def _read_one(self, request: Request) -> list[Page]:
         return [self._read(request)]
-
-
-def every_page(walk: PageWalk) -> t.Iterator[Page]:
-    """Page 1, then the rest of a full read: tiled where the served order allows."""
-    first = walk.first()
-    yield first
-    yield from TiledWalk(walk, first).pages()
 
 
 class _Unproven(Exception):

@@ -25,8 +25,10 @@ class StdoutWriter(MsgSpecWriter):
         """The bytes of stdout, buffered even where PYTHONUNBUFFERED (container images) is on."""
         if sys.stdout.buffer is not self._stdout:
             self._stdout = raw = sys.stdout.buffer
-            self._sink = raw if isinstance(raw, io.BufferedIOBase) else io.BufferedWriter(raw)
-            atexit.register(self._sink.flush)
+            self._sink = raw
+            if not isinstance(raw, io.BufferedIOBase):
+                self._sink = io.BufferedWriter(raw)
+                atexit.register(_flush, self._sink)
         return self._sink
 
     @override
@@ -38,3 +40,10 @@ class StdoutWriter(MsgSpecWriter):
         if message.type == SingerMessageType.STATE:
             sink.flush()
             sys.stdout.flush()
+
+
+def _flush(sink: io.BufferedWriter) -> None:
+    """What is left in the buffer at exit, unless its stream was closed first."""
+    if not sink.closed:
+        sink.flush()
+
