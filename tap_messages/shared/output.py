@@ -46,4 +46,3 @@ def _flush(sink: io.BufferedWriter) -> None:
     """What is left in the buffer at exit, unless its stream was closed first."""
     if not sink.closed:
         sink.flush()
-
